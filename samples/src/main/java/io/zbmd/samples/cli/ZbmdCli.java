@@ -1,0 +1,29 @@
+package io.zbmd.samples.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code zbmd} command line: {@code java -jar zbmd.jar <subcommand>}. */
+@Command(
+    name = "zbmd",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "GPUs as first-class citizens of an Apache Pekko application.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class ZbmdCli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command tree, shared by {@link #main} and the tests. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new ZbmdCli());
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
