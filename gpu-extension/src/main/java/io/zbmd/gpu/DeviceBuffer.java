@@ -1,0 +1,154 @@
+package io.zbmd.gpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Memory on a device: {@link #elements()} values of one {@link DType}, owned by the actor (or
+ * component) named by {@link #owner()}. Reference-counted: it starts at one reference, held by the
+ * owner, and its storage is freed when the count reaches zero. Using a freed buffer throws an
+ * {@link IllegalStateException} naming it, never a JVM crash.
+ *
+ * <p>Backends subclass it to hold their storage; users get buffers from {@code
+ * GpuExtension.allocate} (accounted, limit-checked) and free them with {@link #release()} or by
+ * letting their owner stop.
+ */
+public abstract class DeviceBuffer implements ReferenceCounted {
+  private static final AtomicLong IDS = new AtomicLong();
+
+  /** Told when a buffer's storage is freed (memory accounting, leak tracking). */
+  public interface FreeListener {
+    void freed(DeviceBuffer buffer);
+  }
+
+  private final long id = IDS.incrementAndGet();
+  private final DeviceId device;
+  private final DType dtype;
+  private final long elements;
+  private final String owner;
+  private final AtomicInteger refCnt = new AtomicInteger(1);
+  private final List<FreeListener> listeners = new ArrayList<>(2);
+  private volatile String lastTouch;
+
+  protected DeviceBuffer(DeviceId device, DType dtype, long elements, String owner) {
+    this.device = Objects.requireNonNull(device, "device");
+    this.dtype = Objects.requireNonNull(dtype, "dtype");
+    if (elements <= 0) {
+      throw new IllegalArgumentException("buffer size must be > 0 elements, got " + elements);
+    }
+    this.elements = elements;
+    this.owner = Objects.requireNonNull(owner, "owner");
+  }
+
+  /** Frees the backend storage; called once, when the count reaches zero. */
+  protected abstract void freeStorage();
+
+  /** Unique within the JVM, for messages and leak reports. */
+  public final long id() {
+    return id;
+  }
+
+  public final DeviceId device() {
+    return device;
+  }
+
+  public final DType dtype() {
+    return dtype;
+  }
+
+  /** Number of values. */
+  public final long elements() {
+    return elements;
+  }
+
+  /** Size in bytes. */
+  public final long byteSize() {
+    return elements * dtype.byteSize();
+  }
+
+  /** The owning actor's path (or another owner name). */
+  public final String owner() {
+    return owner;
+  }
+
+  /** True once the storage is freed. */
+  public final boolean isFreed() {
+    return refCnt.get() == 0;
+  }
+
+  /** Throws unless the buffer is live: for backends before touching the storage. */
+  public final void checkLive() {
+    if (refCnt.get() == 0) {
+      throw new IllegalStateException("use after free: " + this);
+    }
+  }
+
+  /** Adds a listener told when the storage is freed. Not for use after the buffer is shared. */
+  public final void addFreeListener(FreeListener listener) {
+    synchronized (listeners) {
+      listeners.add(listener);
+    }
+  }
+
+  @Override
+  public final int refCnt() {
+    return refCnt.get();
+  }
+
+  @Override
+  public final DeviceBuffer retain() {
+    while (true) {
+      int c = refCnt.get();
+      if (c == 0) {
+        throw new IllegalStateException("retain after free: " + this);
+      }
+      if (refCnt.compareAndSet(c, c + 1)) {
+        return this;
+      }
+    }
+  }
+
+  @Override
+  public final boolean release() {
+    while (true) {
+      int c = refCnt.get();
+      if (c == 0) {
+        throw new IllegalStateException("release after free (double free): " + this);
+      }
+      if (refCnt.compareAndSet(c, c - 1)) {
+        if (c == 1) {
+          freeStorage();
+          List<FreeListener> copy;
+          synchronized (listeners) {
+            copy = List.copyOf(listeners);
+          }
+          for (FreeListener l : copy) {
+            l.freed(this);
+          }
+          return true;
+        }
+        return false;
+      }
+    }
+  }
+
+  @Override
+  public final DeviceBuffer touch(Object hint) {
+    lastTouch = String.valueOf(hint);
+    return this;
+  }
+
+  /** The last {@link #touch} hint, or null. */
+  public final String lastTouch() {
+    return lastTouch;
+  }
+
+  @Override
+  public String toString() {
+    return "buffer#" + id + " on " + device + " (" + elements + " x " + dtype + ", "
+        + Bytes.format(byteSize()) + ", owner " + owner + (isFreed() ? ", freed" : "") + ")";
+  }
+}

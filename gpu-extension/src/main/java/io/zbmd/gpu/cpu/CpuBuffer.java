@@ -1,0 +1,76 @@
+package io.zbmd.gpu.cpu;
+
+import io.zbmd.gpu.DType;
+import io.zbmd.gpu.DeviceBuffer;
+import io.zbmd.gpu.DeviceId;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * CPU device memory: off-heap (so that it is accounted, freed and leak-checked like GPU memory,
+ * not left to the garbage collector), zeroed at allocation so results never depend on old memory.
+ */
+final class CpuBuffer extends DeviceBuffer {
+  private final Pointer storage;
+  private final FloatBuffer floats;
+  private final IntBuffer ints;
+
+  CpuBuffer(DeviceId device, DType dtype, long elements, String owner) {
+    super(device, dtype, elements, owner);
+    if (elements > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "the CPU backend holds at most " + Integer.MAX_VALUE + " elements per buffer, asked " + elements);
+    }
+    switch (dtype) {
+      case FLOAT32 -> {
+        FloatPointer p = new FloatPointer(elements);
+        storage = p;
+        floats = p.asBuffer();
+        ints = null;
+      }
+      case INT32 -> {
+        IntPointer p = new IntPointer(elements);
+        storage = p;
+        floats = null;
+        ints = p.asBuffer();
+      }
+      default -> throw new IllegalArgumentException("the CPU backend does not support " + dtype + " yet");
+    }
+    if (storage.isNull()) {
+      throw new OutOfMemoryError("malloc of " + byteSize() + " bytes failed");
+    }
+    storage.zero();
+  }
+
+  /** The values, for FLOAT32 buffers (absolute get/put only: the view is shared). */
+  FloatBuffer floats() {
+    checkLive();
+    if (floats == null) {
+      throw new IllegalArgumentException(this + " is not FLOAT32");
+    }
+    return floats;
+  }
+
+  /** The values, for INT32 buffers (absolute get/put only: the view is shared). */
+  IntBuffer ints() {
+    checkLive();
+    if (ints == null) {
+      throw new IllegalArgumentException(this + " is not INT32");
+    }
+    return ints;
+  }
+
+  /** A pointer to element {@code offset}, for native calls. */
+  FloatPointer floatPointer(long offset) {
+    checkLive();
+    return new FloatPointer(storage).position(offset);
+  }
+
+  @Override
+  protected void freeStorage() {
+    storage.deallocate();
+  }
+}
