@@ -2,6 +2,7 @@ package io.zbmd.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.zbmd.runtime.metrics.ZbmdMetrics;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -26,7 +27,12 @@ public final class Zbmd {
 
   /** A system whose settings are {@code config} over zbmd's defaults. */
   public static <T> ActorSystem<T> create(Behavior<T> guardian, String name, Config config) {
-    return ActorSystem.create(guardian, name, config(config));
+    ActorSystem<T> system = ActorSystem.create(guardian, name, config(config));
+    if (system.settings().config().getBoolean("zbmd.metrics.prometheus.enabled")) {
+      // An enabled endpoint should answer from the start, not from the first recorded metric.
+      ZbmdMetrics.get(system);
+    }
+    return system;
   }
 
   /** zbmd's full configuration: {@code overrides} over application.conf over zbmd's defaults. */

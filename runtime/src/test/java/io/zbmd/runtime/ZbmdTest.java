@@ -79,5 +79,20 @@ class ZbmdTest {
     }
   }
 
+  @Test
+  void anEnabledPrometheusEndpointListensAsSoonAsTheSystemStarts() throws Exception {
+    ActorSystem<Void> system = Zbmd.create(Behaviors.empty(), "zbmd-prometheus",
+        ConfigFactory.parseString("zbmd.metrics.prometheus { enabled = on, port = 0 }"));
+    try {
+      var address = io.zbmd.runtime.metrics.ZbmdMetrics.get(system).prometheusAddress().orElseThrow();
+      try (java.net.Socket s = new java.net.Socket(address.getAddress(), address.getPort())) {
+        assertEquals(address.getPort(), s.getPort());
+      }
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
+  }
+
   record Echo(String text, ActorRef<String> replyTo) {}
 }
