@@ -1,0 +1,29 @@
+package io.zbmd.testkit.faults;
+
+import io.zbmd.gpu.DeviceBuffer;
+import io.zbmd.gpu.DeviceId;
+
+/**
+ * A delegate's buffer under the fault-injecting device's id, so that {@link #device()} is the
+ * device the user allocated on ({@code faulty:0}, not {@code cpu:0}). It holds the delegate
+ * buffer's one reference and releases it when its own count reaches zero.
+ */
+final class FaultyBuffer extends DeviceBuffer {
+  private final DeviceBuffer inner;
+
+  FaultyBuffer(DeviceId device, DeviceBuffer inner) {
+    super(device, inner.dtype(), inner.elements(), inner.owner());
+    this.inner = inner;
+  }
+
+  /** The delegate's buffer, for handing to the delegate's ops. */
+  DeviceBuffer inner() {
+    checkLive();
+    return inner;
+  }
+
+  @Override
+  protected void freeStorage() {
+    inner.release();
+  }
+}
