@@ -14,10 +14,16 @@ import org.apache.pekko.actor.typed.Behavior;
  * exceed its intensity so that its own parent can act.
  *
  * <p>Children are spawned without Pekko supervision, so a child that throws stops and the
- * supervisor decides. While it stops children (a restart round, {@link TerminateChild}) the
- * supervisor keeps later commands and answers them when the round is over; during {@link Shutdown}
- * it refuses them with {@link ChildError.Reason#SHUTTING_DOWN}. Refs to children have the wildcard
- * type {@code ActorRef<?>}; narrow them with {@code unsafeUpcast}.
+ * supervisor decides. Each child starts only after the one before it has run its setup. While it
+ * starts or stops children (at start, in a restart round, for {@link StartChild}, {@link
+ * RestartChild} or {@link TerminateChild}) the supervisor keeps later commands and handles them
+ * when it is done; during {@link Shutdown} it refuses them with {@link
+ * ChildError.Reason#SHUTTING_DOWN}. A restart round restarts the siblings that were running; a
+ * child terminated with {@link TerminateChild}, or a transient one that ended normally, stays as it
+ * is. Ordered shutdown needs {@link Shutdown} (or {@link ChildSpec#supervisor} under a parent
+ * supervisor): a supervisor stopped with {@code ctx.stop} loses its children in no particular
+ * order, as any Pekko actor. Refs to children have the wildcard type {@code ActorRef<?>}; narrow
+ * them with {@code unsafeUpcast}.
  *
  * <pre>{@code
  * ActorRef<Supervisor.Command> sup = ctx.spawn(Supervisor.create(spec), "app");
@@ -43,7 +49,7 @@ public final class Supervisor {
   /** Messages a supervisor understands. */
   public interface Command {}
 
-  /** Adds a child after the others and starts it; fails if its id is taken. */
+  /** Adds a child after the others and starts it; answers once it has started. */
   public record StartChild(ChildSpec spec, ActorRef<StartChildReply> replyTo) implements Command {}
 
   /** Stops a running child and keeps its spec, so that it can be restarted or deleted. */

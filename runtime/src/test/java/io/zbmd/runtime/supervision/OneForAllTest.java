@@ -140,4 +140,40 @@ class OneForAllTest {
         events.receiveSeveralMessages(4));
     assertEquals(2, refs(kit, sup).size(), "the supervisor is still there, both children run");
   }
+
+  @Test
+  void aSiblingThatOutlivesItsShutdownTimeoutIsLeftBehindAndStartedAfresh() {
+    TestProbe<String> events = kit.createTestProbe();
+    CountDownLatch oldBMayStop = new CountDownLatch(1);
+    AtomicBoolean firstStart = new AtomicBoolean(true);
+    SupervisorSpec spec =
+        SupervisorSpec.builder()
+            .strategy(Strategy.ONE_FOR_ALL)
+            .child(ReportingChild.permanent("a", events.getRef()))
+            .child(
+                ChildSpec.permanent(
+                        "b",
+                        () ->
+                            firstStart.getAndSet(false)
+                                ? ReportingChild.slowToStop("b", events.getRef(), oldBMayStop)
+                                : ReportingChild.create("b", events.getRef()))
+                    .withShutdownTimeout(Duration.ofMillis(200)))
+            .build();
+    try {
+      ActorRef<Supervisor.Command> sup = kit.spawn(Supervisor.create(spec), "left-behind");
+      events.receiveSeveralMessages(2);
+
+      child(kit, sup, "a").tell(ReportingChild.Crash.INSTANCE);
+
+      // The old b still holds its actor name while it stops; the new one gets another.
+      assertEquals(
+          List.of("stopped a", "stopping b", "started a", "started b"),
+          events.receiveSeveralMessages(4));
+      oldBMayStop.countDown();
+      events.expectMessage("stopped b");
+      assertEquals(2, refs(kit, sup).size());
+    } finally {
+      oldBMayStop.countDown();
+    }
+  }
 }
