@@ -9,11 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "GPUs as first-class citizens of an Apache Pekko application.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {HelloCommand.class, CommandLine.HelpCommand.class})
 public final class ZbmdCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Initialise logging before any actor system starts threads that log; otherwise SLF4J warns
+    // that it replays the messages logged while it was being initialised concurrently.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
   }
 

@@ -1,0 +1,52 @@
+package io.zbmd.samples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ZbmdCliTest {
+  @Test
+  void everySubcommandHasHelp() {
+    List<List<String>> paths = new ArrayList<>();
+    collect(ZbmdCli.commandLine(), new ArrayList<>(), paths);
+    assertTrue(!paths.isEmpty(), "expected subcommands, got " + paths);
+    for (List<String> path : paths) {
+      List<String> args = new ArrayList<>(path);
+      args.add("--help");
+      StringWriter out = new StringWriter();
+      CommandLine cli = ZbmdCli.commandLine();
+      cli.setOut(new PrintWriter(out));
+      int rc = cli.execute(args.toArray(String[]::new));
+      assertEquals(0, rc, "zbmd " + String.join(" ", args));
+      assertTrue(out.toString().contains("Usage: zbmd"), "no usage for " + args + ":\n" + out);
+    }
+  }
+
+  @Test
+  void anUnknownSubcommandIsAnErrorNamingIt() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = ZbmdCli.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertNotEquals(0, cli.execute("helo"));
+    assertTrue(err.toString().contains("helo"), err.toString());
+  }
+
+  private static void collect(CommandLine cmd, List<String> path, List<List<String>> out) {
+    for (var e : cmd.getSubcommands().entrySet()) {
+      if (e.getKey().equals("help")) {
+        continue;
+      }
+      List<String> p = new ArrayList<>(path);
+      p.add(e.getKey());
+      out.add(p);
+      collect(e.getValue(), p, out);
+    }
+  }
+}
