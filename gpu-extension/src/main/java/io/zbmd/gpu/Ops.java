@@ -10,7 +10,15 @@ package io.zbmd.gpu;
  * enqueue work on the device's stream, in order. Sizes are in elements, offsets in elements from
  * the start of a buffer, matrices row-major. Arguments are checked before anything runs: a wrong
  * shape, a freed buffer or a buffer of another device throws {@link IllegalArgumentException} or
- * {@link IllegalStateException} naming it.
+ * {@link IllegalStateException} naming it (backends get the checks from {@code
+ * io.zbmd.gpu.internal.CheckedOps}).
+ *
+ * <p>Dimensions ({@code m}, {@code rows}, {@code n}...) must be positive; the counts of memory ops
+ * may be 0 (nothing happens). An output must not overlap an input unless its method says it may:
+ * backends compute in parallel, and an overlap would make the result depend on the schedule.
+ * Values that live on the device (class labels, max-pool indices) cannot be checked from the host:
+ * the CPU backend rejects bad ones; other backends give an unspecified result for them, never a
+ * crash.
  */
 public interface Ops {
   /** The device this work runs on. */
@@ -30,10 +38,13 @@ public interface Ops {
   /** Copies {@code count} ints from the INT32 buffer {@code src} to the host. */
   void copyToHost(DeviceBuffer src, long srcOffset, int[] dst, int dstOffset, int count);
 
-  /** Copies {@code count} values between buffers of this device (of the same dtype). */
+  /**
+   * Copies {@code count} values between buffers of this device (of the same dtype); the two
+   * ranges must not overlap.
+   */
   void copy(DeviceBuffer src, long srcOffset, DeviceBuffer dst, long dstOffset, long count);
 
-  /** Sets {@code count} values of {@code dst} from {@code offset} to {@code value}. */
+  /** Sets {@code count} values of the FLOAT32 buffer {@code dst} from {@code offset} to {@code value}. */
   void fill(DeviceBuffer dst, long offset, long count, float value);
 
   // ---- compute ----
@@ -41,7 +52,9 @@ public interface Ops {
   /**
    * {@code C = alpha * op(A) * op(B) + beta * C}, where {@code op(X)} is X or its transpose; op(A) is
    * {@code m x k}, op(B) {@code k x n}, C {@code m x n}; {@code lda/ldb/ldc} are the row strides of
-   * the stored matrices, as in row-major BLAS.
+   * the stored matrices, as in row-major BLAS ({@code lda >= k}, or {@code >= m} when A is
+   * transposed; {@code ldb >= n}, or {@code >= k}; {@code ldc >= n}). As in BLAS, C is not read when
+   * {@code beta} is 0 (NaN there does not propagate). C must not overlap A or B.
    */
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
       DeviceBuffer a, long aOffset, int lda, DeviceBuffer b, long bOffset, int ldb,
@@ -49,7 +62,8 @@ public interface Ops {
 
   /**
    * {@code batch} independent gemms; matrix {@code i} of A starts at {@code aOffset + i * strideA}
-   * (a stride of 0 reuses one matrix for every batch, e.g. shared weights).
+   * (a stride of 0 reuses one matrix for every batch, e.g. shared weights). Strides are {@code >=
+   * 0}; the C matrices of different batches must not overlap.
    */
   void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
       DeviceBuffer a, long aOffset, int lda, long strideA,
@@ -64,54 +78,74 @@ public interface Ops {
 
   /**
    * {@code out = op(a, b)} where {@code a} and {@code out} are {@code rows x cols} and {@code b}
-   * covers them as {@code broadcast} says; {@code out} may be {@code a}.
+   * covers them as {@code broadcast} says; {@code out} may be {@code a} (or {@code b} when the
+   * broadcast is {@link Broadcast#NONE}).
    */
   void binary(BinaryOp op, DeviceBuffer a, DeviceBuffer b, DeviceBuffer out, int rows, int cols,
       Broadcast broadcast);
 
   /**
    * Reduces a {@code rows x cols} matrix over {@code axis} (0: down the columns, giving {@code cols}
-   * values; 1: along each row, giving {@code rows} values).
+   * values; 1: along each row, giving {@code rows} values). {@code MEAN} divides the sum by the
+   * number of values reduced.
    */
   void reduce(ReduceOp op, DeviceBuffer x, DeviceBuffer out, int rows, int cols, int axis);
 
   /** Index of the largest value of each row (the first on ties) into the INT32 buffer {@code out}. */
   void argmax(DeviceBuffer x, DeviceBuffer out, int rows, int cols);
 
-  /** Unfolds one image at {@code imageOffset} into the column matrix at {@code colsOffset}. */
+  /**
+   * Unfolds one image at {@code imageOffset} into the column matrix at {@code colsOffset}: row
+   * {@code (c * kernelH + kh) * kernelW + kw}, column {@code oh * outWidth + ow} holds {@code
+   * image[c][oh * strideH - padH + kh][ow * strideW - padW + kw]}, 0 in the padding.
+   */
   void im2col(DeviceBuffer image, long imageOffset, ConvGeometry g, DeviceBuffer cols, long colsOffset);
 
   /** The adjoint of im2col: adds the column matrix back into the image (which it does not clear). */
   void col2im(DeviceBuffer cols, long colsOffset, ConvGeometry g, DeviceBuffer image, long imageOffset);
 
-  /** Max pooling; {@code indices} (INT32) receives each maximum's position within its plane. */
+  /**
+   * Max pooling; {@code indices} (INT32) receives each maximum's position within its plane, {@code
+   * h * width + w}; on ties, the first in row-major window order.
+   */
   void maxPoolForward(DeviceBuffer x, DeviceBuffer y, DeviceBuffer indices, PoolGeometry g);
 
-  /** Routes {@code dy} to the positions recorded in {@code indices}; {@code dx} is overwritten. */
+  /**
+   * Routes {@code dy} to the positions recorded in {@code indices}; {@code dx} is overwritten (and
+   * where windows overlap, a position receives the sum of what is routed to it).
+   */
   void maxPoolBackward(DeviceBuffer dy, DeviceBuffer indices, DeviceBuffer dx, PoolGeometry g);
 
   /**
    * Fused softmax and cross-entropy of {@code rows x cols} logits against INT32 class labels:
    * writes the probabilities and each row's loss {@code -log p[label]}. Numerically stable (the
-   * row maximum is subtracted before exp).
+   * row maximum is subtracted before exp). Labels must lie in {@code [0, cols)}. {@code probs} may
+   * be {@code logits}.
    */
   void softmaxCrossEntropyForward(DeviceBuffer logits, DeviceBuffer labels, DeviceBuffer probs,
       DeviceBuffer losses, int rows, int cols);
 
-  /** {@code dlogits = scale * (probs - onehot(labels))}; scale is usually {@code 1 / rows}. */
+  /**
+   * {@code dlogits = scale * (probs - onehot(labels))}; scale is usually {@code 1 / rows}. {@code
+   * dlogits} may be {@code probs}.
+   */
   void softmaxCrossEntropyBackward(DeviceBuffer probs, DeviceBuffer labels, DeviceBuffer dlogits,
       int rows, int cols, float scale);
 
   /**
    * SGD with momentum and weight decay, as PyTorch's {@code torch.optim.SGD}: {@code g += wd * p;
-   * v = momentum * v + g; p -= lr * v}. {@code velocity} may be null when momentum is 0.
+   * v = momentum * v + g; p -= lr * v}. {@code velocity} may be null when momentum is 0, and starts
+   * at zero (PyTorch's first step sets {@code v = g}, which is the same). {@code grad} is only read.
+   * {@code lr}, {@code momentum} and {@code weightDecay} are {@code >= 0}; the buffers distinct.
    */
   void sgdUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer velocity, long n,
       float lr, float momentum, float weightDecay);
 
   /**
    * Adam as PyTorch's {@code torch.optim.Adam} (L2 weight decay added to the gradient), {@code step}
-   * counting from 1 for the bias corrections.
+   * counting from 1 for the bias corrections: {@code g += wd * p; m = b1 m + (1 - b1) g; v = b2 v +
+   * (1 - b2) g^2; p -= lr * mhat / (sqrt(vhat) + eps)} with {@code mhat = m / (1 - b1^step)}, {@code
+   * vhat = v / (1 - b2^step)}. {@code m} and {@code v} start at zero; the buffers are distinct.
    */
   void adamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long n,
       float lr, float beta1, float beta2, float eps, float weightDecay, int step);

@@ -7,7 +7,10 @@ import io.zbmd.gpu.DeviceBuffer;
 import io.zbmd.gpu.DeviceId;
 import io.zbmd.gpu.DeviceKind;
 import io.zbmd.gpu.DeviceStream;
+import io.zbmd.gpu.internal.CheckedOps;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 
 /** The CPU backend: one device, {@code cpu:0}, with its stream and a pool for split loops. */
@@ -17,13 +20,18 @@ final class CpuBackend implements Backend {
   private final Device device;
   private final ForkJoinPool pool;
   private final CpuStream stream;
+  // Live buffers, so that close() frees what users leaked, as the Backend contract says.
+  private final Set<DeviceBuffer> live = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
   CpuBackend(CpuSettings settings) {
     this.device = new Device(CPU0, DeviceKind.CPU,
         "CPU (" + Runtime.getRuntime().availableProcessors() + " cores, OpenBLAS)",
         settings.effectiveMemory());
     this.pool = new ForkJoinPool(settings.effectiveThreads());
-    this.stream = new CpuStream(device, new CpuOps(CPU0, pool, settings.parallelThreshold()));
+    // Checked: no bad offset or stride reaches OpenBLAS or a loop over off-heap memory.
+    this.stream = new CpuStream(device,
+        new CheckedOps(new CpuOps(CPU0, pool, settings.parallelThreshold()), CpuBuffer.class));
   }
 
   @Override
@@ -39,7 +47,13 @@ final class CpuBackend implements Backend {
   @Override
   public DeviceBuffer allocate(DeviceId id, DType dtype, long elements, String owner) {
     checkDevice(id);
-    return new CpuBuffer(id, dtype, elements, owner);
+    if (closed) {
+      throw new IllegalStateException("the cpu backend is closed; cannot allocate for " + owner);
+    }
+    CpuBuffer buffer = new CpuBuffer(id, dtype, elements, owner);
+    live.add(buffer);
+    buffer.addFreeListener(live::remove);
+    return buffer;
   }
 
   @Override
@@ -50,8 +64,18 @@ final class CpuBackend implements Backend {
 
   @Override
   public void close() {
+    closed = true;
     stream.close();
     pool.shutdown();
+    for (DeviceBuffer b : live) {
+      while (!b.isFreed()) {
+        try {
+          b.release();
+        } catch (IllegalStateException raced) {
+          break; // released concurrently by its owner: freed either way
+        }
+      }
+    }
   }
 
   private static void checkDevice(DeviceId id) {

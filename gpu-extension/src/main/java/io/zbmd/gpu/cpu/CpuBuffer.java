@@ -63,10 +63,24 @@ final class CpuBuffer extends DeviceBuffer {
     return ints;
   }
 
-  /** A pointer to element {@code offset}, for native calls. */
+  /**
+   * A pointer to element {@code offset}, for a native call made while this buffer is reachable.
+   * Not {@code new FloatPointer(storage)}: that registers a PhantomReference (JavaCPP's
+   * ProxyDeallocator) per call for the GC to process, a cost per gemm that plain OpenBLAS has not.
+   */
   FloatPointer floatPointer(long offset) {
     checkLive();
-    return new FloatPointer(storage).position(offset);
+    return new View(storage, offset);
+  }
+
+  /** A plain address: no deallocator, no reference for the GC; the buffer keeps the memory. */
+  private static final class View extends FloatPointer {
+    View(Pointer storage, long position) {
+      this.address = storage.address();
+      this.capacity = storage.capacity();
+      this.limit = storage.capacity();
+      this.position = position;
+    }
   }
 
   @Override
