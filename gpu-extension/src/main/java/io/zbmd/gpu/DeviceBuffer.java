@@ -24,6 +24,16 @@ public abstract class DeviceBuffer implements ReferenceCounted {
     void freed(DeviceBuffer buffer);
   }
 
+  /**
+   * Told when {@link #touch} records a hint. Leak tracking uses it to remember the last touch
+   * without keeping the buffer reachable.
+   */
+  public interface TouchListener {
+    void touched(DeviceBuffer buffer, Object hint);
+  }
+
+  private static final TouchListener[] NO_TOUCH_LISTENERS = new TouchListener[0];
+
   private final long id = IDS.incrementAndGet();
   private final DeviceId device;
   private final DType dtype;
@@ -32,6 +42,7 @@ public abstract class DeviceBuffer implements ReferenceCounted {
   private final AtomicInteger refCnt = new AtomicInteger(1);
   private final List<FreeListener> listeners = new ArrayList<>(2);
   private volatile String lastTouch;
+  private volatile TouchListener[] touchListeners = NO_TOUCH_LISTENERS;
 
   protected DeviceBuffer(DeviceId device, DType dtype, long elements, String owner) {
     this.device = Objects.requireNonNull(device, "device");
@@ -93,6 +104,17 @@ public abstract class DeviceBuffer implements ReferenceCounted {
     }
   }
 
+  /** Adds a listener told on every {@link #touch}. Not for use after the buffer is shared. */
+  public final void addTouchListener(TouchListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    synchronized (listeners) {
+      TouchListener[] old = touchListeners;
+      TouchListener[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+      grown[old.length] = listener;
+      touchListeners = grown;
+    }
+  }
+
   @Override
   public final int refCnt() {
     return refCnt.get();
@@ -138,6 +160,9 @@ public abstract class DeviceBuffer implements ReferenceCounted {
   @Override
   public final DeviceBuffer touch(Object hint) {
     lastTouch = String.valueOf(hint);
+    for (TouchListener l : touchListeners) {
+      l.touched(this, hint);
+    }
     return this;
   }
 
