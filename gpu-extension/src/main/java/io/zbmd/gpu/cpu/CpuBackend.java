@@ -8,9 +8,10 @@ import io.zbmd.gpu.DeviceId;
 import io.zbmd.gpu.DeviceKind;
 import io.zbmd.gpu.DeviceStream;
 import io.zbmd.gpu.internal.CheckedOps;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.WeakHashMap;
 import java.util.concurrent.ForkJoinPool;
 
 /** The CPU backend: one device, {@code cpu:0}, with its stream and a pool for split loops. */
@@ -20,8 +21,11 @@ final class CpuBackend implements Backend {
   private final Device device;
   private final ForkJoinPool pool;
   private final CpuStream stream;
-  // Live buffers, so that close() frees what users leaked, as the Backend contract says.
-  private final Set<DeviceBuffer> live = ConcurrentHashMap.newKeySet();
+  // Live buffers, so that close() frees what users still hold, as the Backend contract says.
+  // Weakly held: an unreachable buffer must stay collectable, so that the leak detector sees it
+  // and JavaCPP's deallocator frees its storage.
+  private final Set<DeviceBuffer> live =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
   private volatile boolean closed;
 
   CpuBackend(CpuSettings settings) {
@@ -67,7 +71,11 @@ final class CpuBackend implements Backend {
     closed = true;
     stream.close();
     pool.shutdown();
-    for (DeviceBuffer b : live) {
+    List<DeviceBuffer> remaining;
+    synchronized (live) {
+      remaining = List.copyOf(live);
+    }
+    for (DeviceBuffer b : remaining) {
       while (!b.isFreed()) {
         try {
           b.release();
