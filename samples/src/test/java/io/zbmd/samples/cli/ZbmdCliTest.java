@@ -38,6 +38,31 @@ class ZbmdCliTest {
     assertTrue(err.toString().contains("helo"), err.toString());
   }
 
+  @Test
+  void devicesListsTheCpuAsAvailableAndTheOthersWithReasons() throws Exception {
+    java.io.PrintStream stdout = System.out;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, ZbmdCli.commandLine().execute("devices", "--json"));
+    } finally {
+      System.setOut(stdout);
+    }
+    var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(captured.toString());
+    boolean cpuSeen = false;
+    for (var backend : root.get("backends")) {
+      if (backend.get("name").asText().equals("cpu")) {
+        cpuSeen = true;
+        assertTrue(backend.get("available").asBoolean());
+        assertEquals("cpu:0", backend.get("devices").get(0).get("id").asText());
+      } else {
+        assertTrue(!backend.get("available").asBoolean()
+            && !backend.get("reason").asText().isBlank(), backend.toString());
+      }
+    }
+    assertTrue(cpuSeen, root.toString());
+  }
+
   private static void collect(CommandLine cmd, List<String> path, List<List<String>> out) {
     for (var e : cmd.getSubcommands().entrySet()) {
       if (e.getKey().equals("help")) {
