@@ -110,7 +110,7 @@ public final class GemmBenchmark {
     // Repetitions for about 0.3 s (quick: 0.05 s) per sample, calibrated on this machine.
     double perGemm = time(direct, 3) / 3;
     long reps = Math.max(2, (long) ((options.quick() ? 0.05e9 : 0.3e9) / perGemm));
-    int rounds = options.quick() ? 2 : 7;
+    int rounds = options.quick() ? 2 : 9;
     double[] directG = new double[rounds];
     double[] actorG = new double[rounds];
     double[] plainG = new double[rounds];

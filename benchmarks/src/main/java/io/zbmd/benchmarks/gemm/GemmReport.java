@@ -17,19 +17,31 @@ public record GemmReport(String device, int cores, String jvm, List<Row> rows) {
   /** One size. {@code openBlas} is NaN when the backend is not the CPU. */
   public record Row(int n, long repsPerRound, double direct, double actor, double openBlas,
       double[] directRounds, double[] actorRounds, double[] openBlasRounds) {
-    /** Actor path over direct path: 1.0 means no overhead. */
+    /**
+     * Actor path over direct path, the median of the per-round ratios (each round measures both
+     * back to back, so a ratio within a round cancels slow drift): 1.0 means no overhead.
+     */
     public double actorRatio() {
-      return actor / direct;
+      return pairedMedian(actorRounds, directRounds);
     }
 
-    /** Backend over plain OpenBLAS: 1.0 means the backend adds nothing. */
+    /** Backend over plain OpenBLAS, the median of per-round ratios: 1.0 means it adds nothing. */
     public double backendRatio() {
-      return direct / openBlas;
+      return pairedMedian(directRounds, openBlasRounds);
+    }
+
+    private static double pairedMedian(double[] num, double[] den) {
+      double[] r = new double[num.length];
+      for (int i = 0; i < r.length; i++) {
+        r[i] = num[i] / den[i];
+      }
+      java.util.Arrays.sort(r);
+      return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
     }
   }
 
   public void print(PrintStream out) {
-    out.printf(Locale.ROOT, "sgemm on %s (%d cores, %s), median GFLOP/s of interleaved rounds%n",
+    out.printf(Locale.ROOT, "sgemm on %s (%d cores, %s): median GFLOP/s of interleaved rounds; ratios are medians of per-round ratios%n",
         device, cores, jvm);
     out.printf(Locale.ROOT, "%6s %12s %12s %12s %14s %16s%n",
         "n", "direct", "actor", "openblas", "actor/direct", "direct/openblas");
