@@ -37,6 +37,10 @@ public record GemmReport(String device, int cores, String jvm, String baselineNa
   public void print(PrintStream out) {
     out.printf(Locale.ROOT, "sgemm on %s (%d cores, %s), median GFLOP/s of interleaved rounds, %d in flight%n",
         device, cores, jvm, inFlight);
+    if (baselineName.equals("native")) {
+      out.println("native = zbmd_sgemm (our kernel) launched straight through the CUDA driver API,"
+          + " no zbmd stream in between");
+    }
     String ratio = "direct/" + baselineName;
     out.printf(Locale.ROOT, "%6s %12s %12s %12s %14s %16s %10s%n",
         "n", "direct", "actor", baselineName, "actor/direct", ratio, "max error");

@@ -1,81 +1,22 @@
 package io.zbmd.gpu.cuda;
 
-import static jcuda.jcublas.JCublas2.cublasCreate;
-import static jcuda.jcublas.JCublas2.cublasDestroy;
-import static jcuda.jcublas.JCublas2.cublasGetVersion;
-import static jcuda.jcublas.JCublas2.cublasSetMathMode;
-import static jcuda.jcublas.JCublas2.cublasSetPointerMode;
-import static jcuda.jcublas.JCublas2.cublasSetStream;
-import static jcuda.jcublas.JCublas2.cublasSgemm;
-import static jcuda.jcublas.JCublas2.cublasSgemmStridedBatched;
-import static jcuda.jcublas.cublasOperation.CUBLAS_OP_N;
-import static jcuda.jcublas.cublasOperation.CUBLAS_OP_T;
-
-import io.zbmd.gpu.DeviceId;
-import io.zbmd.gpu.KernelException;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUstream;
-import jcuda.jcublas.cublasHandle;
-import jcuda.jcublas.cublasMath;
-import jcuda.jcublas.cublasPointerMode;
-import jcuda.jcublas.cublasStatus;
-import jcuda.runtime.cudaStream_t;
 
 /**
- * sgemm through cuBLAS (JCublas 12.6, which needs {@code libcublas.so.12}: a CUDA 12 install). Only
- * this class touches JCublas, so a machine without it fails in {@link #create} and nowhere else.
- * Row-major C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T, which is the
- * same memory. FP32 math (no TF32), so results match the kernel's tolerances.
+ * sgemm through cuBLAS, bound to the device's stream, in FP32 ({@code CUBLAS_DEFAULT_MATH}: no
+ * TF32 for sgemm), so that results meet the same tolerances as our kernel. Row-major {@code C = op(A) op(B)} is computed as
+ * the column-major {@code C^T = op(B)^T op(A)^T}, which is the same memory. Two bindings: JCublas
+ * for CUDA 12 installs ({@link JCublasGemm}) and JavaCPP's CUDA presets for CUDA 13 ({@link
+ * BytedecoCublasGemm}); used on the stream thread only.
  */
-final class CublasGemm {
-  private final DeviceId device;
-  private final cublasHandle handle;
-  private final String version;
+interface CublasGemm {
+  /** What {@code zbmd devices} shows, e.g. {@code cuBLAS 13.1.0 (bytedeco)}. */
+  String description();
 
-  private CublasGemm(DeviceId device, cublasHandle handle, String version) {
-    this.device = device;
-    this.handle = handle;
-    this.version = version;
-  }
-
-  /** Creates a handle bound to {@code stream}; on the stream thread (the context current). */
-  static CublasGemm create(DeviceId device, CUstream stream) {
-    cublasHandle h = new cublasHandle();
-    check(device, "cublasCreate", cublasCreate(h));
-    int[] v = new int[1];
-    cublasGetVersion(h, v);
-    check(device, "cublasSetStream", cublasSetStream(h, new cudaStream_t(stream)));
-    check(device, "cublasSetPointerMode", cublasSetPointerMode(h, cublasPointerMode.CUBLAS_POINTER_MODE_HOST));
-    check(device, "cublasSetMathMode", cublasSetMathMode(h, cublasMath.CUBLAS_PEDANTIC_MATH));
-    return new CublasGemm(device, h, v[0] / 10000 + "." + v[0] % 10000 / 100 + "." + v[0] % 100);
-  }
-
-  String version() {
-    return version;
-  }
-
+  /** Pointers are at the first element (offsets applied); a batch of 1 is a plain sgemm. */
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
       CUdeviceptr a, int lda, long strideA, CUdeviceptr b, int ldb, long strideB,
-      float beta, CUdeviceptr c, int ldc, long strideC, int batch) {
-    int opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
-    int opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
-    Pointer pa = Pointer.to(new float[] {alpha});
-    Pointer pb = Pointer.to(new float[] {beta});
-    int r = batch == 1
-        ? cublasSgemm(handle, opB, opA, n, m, k, pa, b, ldb, a, lda, pb, c, ldc)
-        : cublasSgemmStridedBatched(handle, opB, opA, n, m, k, pa, b, ldb, strideB, a, lda, strideA,
-            pb, c, ldc, strideC, batch);
-    check(device, batch == 1 ? "gemm (cublasSgemm)" : "gemmStridedBatched (cublasSgemmStridedBatched)", r);
-  }
+      float beta, CUdeviceptr c, int ldc, long strideC, int batch);
 
-  void close() {
-    cublasDestroy(handle);
-  }
-
-  private static void check(DeviceId device, String op, int status) {
-    if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-      throw new KernelException(device, op + " failed: " + cublasStatus.stringFor(status), null);
-    }
-  }
+  void close();
 }

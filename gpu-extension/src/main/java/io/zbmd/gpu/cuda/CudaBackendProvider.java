@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * The CUDA backend on JCuda's driver API: our kernels as PTX loaded through the driver (so they
  * run on any driver that accepts their PTX ISA version, CUDA 12 and 13 alike), cuBLAS for gemm
- * when JCublas loads (a CUDA 12 install), else our own sgemm kernel. Available when JCuda's
+ * where it loads (JCublas on a CUDA 12 install, JavaCPP's CUDA presets on a CUDA 13 one), else our
+ * own sgemm kernel. Available when JCuda's
  * driver binding loads ({@code libcuda.so.1}), {@code cuInit} succeeds and there is a device;
  * otherwise {@link #unavailabilityCause()} says which of these failed. Loading this class touches
  * no native code.

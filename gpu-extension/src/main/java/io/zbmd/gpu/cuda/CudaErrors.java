@@ -75,7 +75,7 @@ final class CudaErrors {
       String m = String.valueOf(c.getMessage());
       java.util.regex.Matcher lib = java.util.regex.Pattern.compile("(lib[A-Za-z0-9_.-]+\\.so[0-9.]*): cannot open shared object file").matcher(m);
       if (lib.find()) {
-        return lib.group(1) + " not found (JCublas 12.6 needs a CUDA 12 install)";
+        return lib.group(1) + " not found";
       }
       if (c.getCause() == c) {
         break;

@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * Settings of the CUDA backend, read once from {@code zbmd.gpu.cuda}.
  *
- * @param gemm which sgemm to use: {@code auto} (cuBLAS when it loads, else ours), {@code cublas}
+ * @param gemm which sgemm to use: {@code auto} (cuBLAS when it loads, through JCublas or JavaCPP's
+ *     CUDA presets, else ours), {@code cublas}
  *     (fail to start without it) or {@code kernel} (always ours)
  */
 public record CudaSettings(Gemm gemm) {

@@ -138,19 +138,30 @@ final class CudaStream implements DeviceStream {
     if (settings.gemm() == CudaSettings.Gemm.KERNEL) {
       why = "zbmd.gpu.cuda.gemm = kernel";
     } else {
+      // cuBLAS of a CUDA 12 install through JCublas, else of a CUDA 13 install through JavaCPP.
+      String jcublas;
+      String bytedeco = null;
       try {
-        cublas = CublasGemm.create(cuda.id, stream);
-        why = null;
+        cublas = JCublasGemm.create(cuda.id, stream);
+        jcublas = null;
       } catch (Throwable t) {
-        if (settings.gemm() == CudaSettings.Gemm.CUBLAS) {
-          throw new IllegalStateException("zbmd.gpu.cuda.gemm = cublas, but cuBLAS did not load: " + t, t);
+        jcublas = CudaErrors.explainLinkFailure(t);
+        try {
+          cublas = BytedecoCublasGemm.create(cuda.id, stream);
+        } catch (Throwable t2) {
+          bytedeco = CudaErrors.explainLinkFailure(t2);
         }
-        why = "cuBLAS unavailable: " + CudaErrors.explainLinkFailure(t);
+      }
+      why = cublas != null ? null
+          : "cuBLAS unavailable: JCublas: " + jcublas + "; CUDA 13 presets: " + bytedeco;
+      if (cublas == null && settings.gemm() == CudaSettings.Gemm.CUBLAS) {
+        throw new IllegalStateException("zbmd.gpu.cuda.gemm = cublas, but " + why);
+      }
+      if (cublas == null) {
         log.info("{}: using zbmd's sgemm kernel; {}", cuda.id, why);
       }
     }
-    gemmDescription = cublas != null ? "cuBLAS " + cublas.version() + " (JCublas)"
-        : "zbmd sgemm kernel, " + why;
+    gemmDescription = cublas != null ? cublas.description() : "zbmd sgemm kernel, " + why;
     raw = new CudaOps(cuda, this, kernels, cublas);
     ops = new CheckedOps(raw, CudaBuffer.class);
     return null;
