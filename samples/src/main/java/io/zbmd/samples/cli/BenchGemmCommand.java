@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
     description = {
       "Square sgemm GFLOP/s at 512, 1024 and 2048 in one JVM: (a) the backend's stream called",
       "directly, (b) the same work sent to a device actor on its pinned dispatcher and awaited",
-      "(one message per gemm), and on the CPU (c) plain OpenBLAS. Prints (b)/(a) and (a)/(c)."
+      "(one message per gemm), and (c) a baseline without zbmd: plain OpenBLAS on the CPU, the",
+      "same kernel launched through the CUDA driver API on cuda. Prints (b)/(a) and (a)/(c)."
     })
 final class BenchGemmCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "cpu",
@@ -29,12 +30,16 @@ final class BenchGemmCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure to FILE.")
   Path json;
 
+  @Option(names = "--in-flight", defaultValue = "1",
+      description = "Gemms each path keeps in flight (default: ${DEFAULT-VALUE}: wait for each).")
+  int inFlight;
+
   @Option(names = "--quick", description = "Short run for a smoke test; figures are indicative.")
   boolean quick;
 
   @Override
   public Integer call() throws Exception {
-    GemmReport report = GemmBenchmark.run(new GemmBenchmark.Options(backend, sizes, quick));
+    GemmReport report = GemmBenchmark.run(new GemmBenchmark.Options(backend, sizes, quick, inFlight));
     report.print(System.out);
     if (json != null) {
       report.writeJson(json);
