@@ -5,7 +5,6 @@ import static org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_LEVEL_PRIMARY;
 import static org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
 import static org.lwjgl.vulkan.VK10.VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
 import static org.lwjgl.vulkan.VK10.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-import static org.lwjgl.vulkan.VK10.VK_ERROR_FRAGMENTED_POOL;
 import static org.lwjgl.vulkan.VK10.VK_SUCCESS;
 import static org.lwjgl.vulkan.VK10.vkAllocateCommandBuffers;
 import static org.lwjgl.vulkan.VK10.vkAllocateDescriptorSets;
@@ -64,6 +63,7 @@ final class Frame {
   final long fence;
   private final List<Long> descriptorPools = new ArrayList<>();
   private int pool;
+  private int setsInPool;
   private final List<VkAllocator.Allocation> chunks = new ArrayList<>();
   private int chunk;
   private long chunkUsed;
@@ -124,6 +124,7 @@ final class Frame {
           vkResetDescriptorPool(device.vk(), descriptorPools.get(i), 0), "vkResetDescriptorPool");
     }
     pool = 0;
+    setsInPool = 0;
     if (fenceSubmitted) {
       device.check(vkResetFences(device.vk(), fence), "vkResetFences");
       fenceSubmitted = false;
@@ -150,28 +151,32 @@ final class Frame {
     }
   }
 
-  /** A descriptor set of {@code layout} from this frame's pools, valid until the next reset. */
+  /**
+   * A descriptor set of {@code layout} from this frame's pools, valid until the next reset. The
+   * sets taken from each pool are counted: Vulkan 1.0 makes allocating from an exhausted pool
+   * invalid usage rather than an error code, so a full pool is never asked.
+   */
   long descriptorSet(long layout) {
+    if (setsInPool == SETS_PER_POOL) {
+      pool++; // the next pool (all pools past the current one are reset), or a new one
+      setsInPool = 0;
+    }
     try (MemoryStack s = stackPush()) {
-      LongBuffer lp = s.mallocLong(1);
-      while (true) {
-        if (pool == descriptorPools.size()) {
-          descriptorPools.add(newDescriptorPool(s));
-        }
-        VkDescriptorSetAllocateInfo info =
-            VkDescriptorSetAllocateInfo.calloc(s)
-                .sType$Default()
-                .descriptorPool(descriptorPools.get(pool))
-                .pSetLayouts(s.longs(layout));
-        int r = vkAllocateDescriptorSets(device.vk(), info, lp);
-        if (r == VK_SUCCESS) {
-          return lp.get(0);
-        }
-        if (r != Vk.VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL) {
-          throw device.failure(r, "vkAllocateDescriptorSets", 0);
-        }
-        pool++; // this pool is full: the next one (all pools past it are reset), or a new one
+      if (pool == descriptorPools.size()) {
+        descriptorPools.add(newDescriptorPool(s));
       }
+      VkDescriptorSetAllocateInfo info =
+          VkDescriptorSetAllocateInfo.calloc(s)
+              .sType$Default()
+              .descriptorPool(descriptorPools.get(pool))
+              .pSetLayouts(s.longs(layout));
+      LongBuffer lp = s.mallocLong(1);
+      int r = vkAllocateDescriptorSets(device.vk(), info, lp);
+      if (r != VK_SUCCESS) {
+        throw device.failure(r, "vkAllocateDescriptorSets", 0);
+      }
+      setsInPool++;
+      return lp.get(0);
     }
   }
 

@@ -9,6 +9,8 @@ import static org.lwjgl.vulkan.EXTDebugUtils.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDAT
 import static org.lwjgl.vulkan.EXTDebugUtils.VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
 import static org.lwjgl.vulkan.EXTDebugUtils.vkCreateDebugUtilsMessengerEXT;
 import static org.lwjgl.vulkan.EXTDebugUtils.vkDestroyDebugUtilsMessengerEXT;
+import static org.lwjgl.vulkan.EXTValidationFeatures.VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
+import static org.lwjgl.vulkan.EXTValidationFeatures.VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
 import static org.lwjgl.vulkan.KHRPortabilityEnumeration.VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
 import static org.lwjgl.vulkan.KHRPortabilityEnumeration.VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
 import static org.lwjgl.vulkan.VK10.VK_API_VERSION_1_0;
@@ -39,6 +41,7 @@ import org.lwjgl.vulkan.VkInstance;
 import org.lwjgl.vulkan.VkInstanceCreateInfo;
 import org.lwjgl.vulkan.VkLayerProperties;
 import org.lwjgl.vulkan.VkPhysicalDevice;
+import org.lwjgl.vulkan.VkValidationFeaturesEXT;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -145,6 +148,14 @@ final class VulkanInstance implements AutoCloseable {
       if (messages) {
         enable.add(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
       }
+      // The layer's synchronization checks find a missing barrier, which the default checks do not.
+      boolean syncChecks =
+          validate
+              && extensionsOf(VALIDATION_LAYER, s)
+                  .contains(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+      if (syncChecks) {
+        enable.add(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+      }
       PointerBuffer ext = s.mallocPointer(Math.max(1, enable.size()));
       for (String e : enable) {
         ext.put(s.UTF8(e));
@@ -163,6 +174,13 @@ final class VulkanInstance implements AutoCloseable {
               .pApplicationInfo(app)
               .ppEnabledLayerNames(validate ? s.pointers(s.UTF8(VALIDATION_LAYER)) : null)
               .ppEnabledExtensionNames(enable.isEmpty() ? null : ext);
+      if (syncChecks) {
+        info.pNext(
+            VkValidationFeaturesEXT.calloc(s)
+                .sType$Default()
+                .pEnabledValidationFeatures(
+                    s.ints(VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT)));
+      }
       PointerBuffer pp = s.mallocPointer(1);
       int r = vkCreateInstance(info, null, pp);
       if (r == -9) { // VK_ERROR_INCOMPATIBLE_DRIVER: the loader found no driver (ICD) that loads
@@ -262,13 +280,17 @@ final class VulkanInstance implements AutoCloseable {
   }
 
   private static Set<String> extensions(MemoryStack s) {
+    return extensionsOf(null, s);
+  }
+
+  /** The instance extensions of {@code layer}, or of the loader and drivers when null. */
+  private static Set<String> extensionsOf(String layer, MemoryStack s) {
     IntBuffer n = s.mallocInt(1);
-    if (vkEnumerateInstanceExtensionProperties((String) null, n, null) != VK_SUCCESS
-        || n.get(0) == 0) {
+    if (vkEnumerateInstanceExtensionProperties(layer, n, null) != VK_SUCCESS || n.get(0) == 0) {
       return Set.of();
     }
     VkExtensionProperties.Buffer props = VkExtensionProperties.malloc(n.get(0), s);
-    vkEnumerateInstanceExtensionProperties((String) null, n, props);
+    vkEnumerateInstanceExtensionProperties(layer, n, props);
     Set<String> out = new HashSet<>();
     for (int i = 0; i < n.get(0); i++) {
       out.add(props.get(i).extensionNameString());

@@ -1,10 +1,12 @@
 package io.zbmd.gpu.vulkan;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
@@ -53,6 +55,16 @@ final class VulkanTests {
     return Arrays.stream(System.getProperty("zbmd.require", "").split(","))
         .map(String::trim)
         .anyMatch("vulkan"::equals);
+  }
+
+  /**
+   * Closes {@code b} and checks that it left no Vulkan object alive and that the validation layer
+   * (where installed) reported no error.
+   */
+  static void close(VulkanBackend b) {
+    b.close();
+    assertEquals(Map.of(), b.liveObjects(), "Vulkan objects alive after close");
+    assertEquals(0, b.validationErrors(), "errors from the validation layer: see the log");
   }
 
   /** A backend for tests, after {@link #assumeVulkan}. */
