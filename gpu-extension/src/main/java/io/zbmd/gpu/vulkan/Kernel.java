@@ -40,11 +40,25 @@ enum Kernel {
     this.pushWords = pushWords;
   }
 
-  /** The full GLSL: version, {@code BLOCK_SIZE}, the common helpers, then the kernel. */
-  String source(int blockSize) {
+  /** The side of the tile of C one gemm workgroup computes, whatever its shape. */
+  static final int GEMM_TILE = 64;
+
+  /**
+   * The full GLSL: version, defines ({@code BLOCK_SIZE}; for gemm {@code GEMM_THREADS}, the side of
+   * its workgroup, and {@code GEMM_PER}, the side of the block of C each invocation computes), the
+   * common helpers, then the kernel.
+   */
+  String source(int blockSize, int gemmWorkgroup) {
     return "#version 450\n#define BLOCK_SIZE "
         + blockSize
         + "\n"
+        + (this == GEMM
+            ? "#define GEMM_THREADS "
+                + gemmWorkgroup
+                + "\n#define GEMM_PER "
+                + GEMM_TILE / gemmWorkgroup
+                + "\n"
+            : "")
         + resource("common.glsl")
         + "\n#line 1\n"
         + resource(shaderName + ".comp");

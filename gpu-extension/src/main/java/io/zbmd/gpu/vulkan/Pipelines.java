@@ -38,16 +38,23 @@ final class Pipelines implements AutoCloseable {
   private final VulkanDevice device;
   private final ShaderCache shaders;
   private final int blockSize;
+  private final int gemmWorkgroup;
   private final Map<Kernel, Pipeline> built = new EnumMap<>(Kernel.class);
 
-  Pipelines(VulkanDevice device, ShaderCache shaders, int blockSize) {
+  Pipelines(VulkanDevice device, ShaderCache shaders, int blockSize, int gemmWorkgroup) {
     this.device = device;
     this.shaders = shaders;
     this.blockSize = blockSize;
+    this.gemmWorkgroup = gemmWorkgroup;
   }
 
   int blockSize() {
     return blockSize;
+  }
+
+  /** The side of the gemm kernel's square workgroup (8 or 16 invocations). */
+  int gemmWorkgroup() {
+    return gemmWorkgroup;
   }
 
   Pipeline get(Kernel kernel) {
@@ -60,7 +67,8 @@ final class Pipelines implements AutoCloseable {
   }
 
   private Pipeline build(Kernel kernel) {
-    byte[] spirv = shaders.spirv(device.id(), kernel.shaderName, kernel.source(blockSize));
+    byte[] spirv =
+        shaders.spirv(device.id(), kernel.shaderName, kernel.source(blockSize, gemmWorkgroup));
     long module = 0;
     long setLayout = 0;
     long layout = 0;

@@ -55,7 +55,7 @@ final class VkAllocator implements AutoCloseable {
     final int type;
     final long size;
 
-    /** The mapped address of the whole block, or 0 when not host-visible. */
+    /** The mapped address of the whole block, or 0 when not host-visible and coherent. */
     final long mapped;
 
     /** A block made for one large buffer, freed with it. */
@@ -249,7 +249,9 @@ final class VkAllocator implements AutoCloseable {
       long memory = lp.get(0);
       device.objects().created("VkDeviceMemory");
       long mapped = 0;
-      if ((typeFlags[type] & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0) {
+      // Mapped only when coherent: host writes then need no flush (staging is always coherent).
+      int hostCoherent = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+      if ((typeFlags[type] & hostCoherent) == hostCoherent) {
         PointerBuffer pp = s.mallocPointer(1);
         r = vkMapMemory(device.vk(), memory, 0, VK_WHOLE_SIZE, 0, pp);
         if (r != VK_SUCCESS) {

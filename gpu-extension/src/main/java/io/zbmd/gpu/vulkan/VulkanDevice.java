@@ -98,6 +98,7 @@ final class VulkanDevice implements AutoCloseable {
     this.id = id;
     this.objects = objects;
     this.queueFamily = info.computeQueueFamily();
+    int gemmWorkgroup = settings.gemmWorkgroupFor(info.kind());
     try (MemoryStack s = stackPush()) {
       VkPhysicalDeviceProperties props = VkPhysicalDeviceProperties.malloc(s);
       vkGetPhysicalDeviceProperties(physical, props);
@@ -109,19 +110,23 @@ final class VulkanDevice implements AutoCloseable {
       }
       int invocations = limits.maxComputeWorkGroupInvocations();
       int widest = Math.min(invocations, limits.maxComputeWorkGroupSize(0));
-      if (settings.blockSize() > widest || invocations < 256) { // 256: the gemm kernel's 16 x 16
+      int gemmInvocations = gemmWorkgroup * gemmWorkgroup;
+      if (settings.blockSize() > widest || gemmInvocations > invocations) {
         throw new IllegalStateException(
             info.name()
                 + " runs at most "
                 + invocations
-                + " invocations per"
-                + " workgroup, "
+                + " invocations per workgroup, "
                 + widest
-                + " along x; the kernels need 256, and "
+                + " along x; "
                 + VulkanSettings.PATH
                 + ".block-size = "
                 + settings.blockSize()
-                + " along x");
+                + " needs that many along x, gemm-workgroup = "
+                + gemmWorkgroup
+                + " needs "
+                + gemmInvocations
+                + " (8 needs 64)");
       }
       VkDeviceQueueCreateInfo.Buffer queues = VkDeviceQueueCreateInfo.calloc(1, s);
       queues.get(0).sType$Default().queueFamilyIndex(queueFamily).pQueuePriorities(s.floats(1f));
@@ -155,7 +160,7 @@ final class VulkanDevice implements AutoCloseable {
             info.kind(),
             info.name() + ", Vulkan " + info.apiVersion(),
             memory.capacity(heapBytes));
-    this.pipelines = new Pipelines(this, shaders, settings.blockSize());
+    this.pipelines = new Pipelines(this, shaders, settings.blockSize(), gemmWorkgroup);
     this.stream = new VulkanStream(this);
   }
 
@@ -287,14 +292,22 @@ final class VulkanDevice implements AutoCloseable {
     if (a.address() != 0) {
       MemoryUtil.memSet(a.address(), 0, bytes);
     } else {
-      synchronized (deferLock) {
-        toZero.add(a);
-      }
+      zeroOnDevice(a);
     }
     VulkanBuffer b = new VulkanBuffer(id, dtype, elements, owner, this, a, collected);
     tracked.add(b.tracker());
     live.add(b);
     return b;
+  }
+
+  /**
+   * Zeroes {@code a} with the first command of the next submission: for memory the host cannot
+   * reach (device-local memory of a discrete GPU).
+   */
+  void zeroOnDevice(VkAllocator.Allocation a) {
+    synchronized (deferLock) {
+      toZero.add(a);
+    }
   }
 
   /** Called when a buffer's last reference is released. */

@@ -60,9 +60,6 @@ final class VulkanOps implements Ops {
   private static final int STAGES =
       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
 
-  /** The gemm shader's tile of C. */
-  private static final int GEMM_TILE = 64;
-
   private final VulkanDevice dev;
   private Frame frame;
 
@@ -369,8 +366,9 @@ final class VulkanOps implements Ops {
     int sb = batch == 1 ? 0 : (int) strideB;
     int sc = batch == 1 ? 0 : (int) strideC;
     int flags = (transA ? 1 : 0) | (transB ? 2 : 0);
-    long gx = (n + GEMM_TILE - 1) / GEMM_TILE;
-    long gy = (m + GEMM_TILE - 1) / GEMM_TILE;
+    long tile = Kernel.GEMM_TILE;
+    long gx = (n + tile - 1) / tile;
+    long gy = (m + tile - 1) / tile;
     int maxZ = dev.maxGroupCount(2);
     for (int base = 0; base < batch; base += maxZ) {
       int[] push = {

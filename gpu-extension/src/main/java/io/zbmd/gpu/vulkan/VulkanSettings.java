@@ -22,6 +22,8 @@ import java.util.Locale;
  * @param shaderCache whether compiled SPIR-V is kept on disk ({@code shader-cache})
  * @param shaderCacheDir where it is kept ({@code shader-cache-dir})
  * @param blockSize invocations per workgroup of the one-dimensional kernels ({@code block-size})
+ * @param gemmWorkgroup the side of the gemm kernel's square workgroup, 8 or 16, or 0 for 8 on CPU
+ *     devices and 16 on GPUs ({@code gemm-workgroup})
  * @param memoryBlockSize bytes of each device memory block buffers are carved from ({@code
  *     memory-block-size})
  * @param memoryBudget the most device memory the backend allocates from the driver, in bytes, or 0
@@ -33,6 +35,7 @@ public record VulkanSettings(
     boolean shaderCache,
     Path shaderCacheDir,
     int blockSize,
+    int gemmWorkgroup,
     long memoryBlockSize,
     long memoryBudget) {
 
@@ -59,6 +62,10 @@ public record VulkanSettings(
     if (blockSize < 32 || blockSize > 1024 || Integer.bitCount(blockSize) != 1) {
       throw new IllegalArgumentException(
           PATH + ".block-size must be a power of two from 32 to 1024, got " + blockSize);
+    }
+    if (gemmWorkgroup != 0 && gemmWorkgroup != 8 && gemmWorkgroup != 16) {
+      throw new IllegalArgumentException(
+          PATH + ".gemm-workgroup must be auto, 8 or 16, got " + gemmWorkgroup);
     }
     if (memoryBlockSize < (1 << 20)) {
       throw new IllegalArgumentException(
@@ -89,6 +96,7 @@ public record VulkanSettings(
                 ? c.getString("shader-cache-dir")
                 : "./zbmd-data/shader-cache"),
         c.hasPath("block-size") ? c.getInt("block-size") : 256,
+        c.hasPath("gemm-workgroup") ? gemmWorkgroup(c) : 0,
         c.hasPath("memory-block-size") ? c.getBytes("memory-block-size") : 64L << 20,
         c.hasPath("memory-budget") ? budget(c) : 0);
   }
@@ -99,6 +107,23 @@ public record VulkanSettings(
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException(PATH + "." + key + " must be on or off", e);
     }
+  }
+
+  private static int gemmWorkgroup(Config c) {
+    if (c.getValue("gemm-workgroup").valueType() == ConfigValueType.STRING
+        && c.getString("gemm-workgroup").trim().equalsIgnoreCase("auto")) {
+      return 0;
+    }
+    try {
+      return c.getInt("gemm-workgroup");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException(PATH + ".gemm-workgroup must be auto, 8 or 16", e);
+    }
+  }
+
+  /** The gemm workgroup side for a device of {@code kind}: the setting, or by kind when auto. */
+  int gemmWorkgroupFor(io.zbmd.gpu.DeviceKind kind) {
+    return gemmWorkgroup != 0 ? gemmWorkgroup : kind == io.zbmd.gpu.DeviceKind.CPU ? 8 : 16;
   }
 
   private static Validation validation(Config c) {

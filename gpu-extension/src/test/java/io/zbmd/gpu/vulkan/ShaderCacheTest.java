@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Shaders compile once: in memory, then on disk under a name that hashes source and options. */
 class ShaderCacheTest {
   private static final DeviceId DEVICE = new DeviceId("vulkan", 0);
-  private static final String SOURCE = Kernel.AFFINE.source(64);
+  private static final String SOURCE = Kernel.AFFINE.source(64, 16);
 
   @Test
   void compilesOnceThenServesFromMemoryAndDisk(@TempDir Path dir) throws Exception {
@@ -32,7 +32,7 @@ class ShaderCacheTest {
       assertEquals(0, restarted.compilations(), "a second start compiles nothing");
       assertEquals(1, restarted.diskLoads());
       // Another block size is another source: another file.
-      restarted.spirv(DEVICE, "affine", Kernel.AFFINE.source(128));
+      restarted.spirv(DEVICE, "affine", Kernel.AFFINE.source(128, 16));
       assertEquals(1, restarted.compilations());
     }
     try (var files = Files.list(dir)) {
@@ -89,8 +89,11 @@ class ShaderCacheTest {
   void everyKernelCompiles() {
     try (ShaderCache cache = new ShaderCache(Path.of(VulkanTests.SHADER_CACHE_DIR))) {
       for (Kernel k : Kernel.values()) {
-        assertTrue(
-            ShaderCache.isSpirv(cache.spirv(DEVICE, k.shaderName, k.source(256))), k.toString());
+        for (int gemmWorkgroup : new int[] {8, 16}) {
+          assertTrue(
+              ShaderCache.isSpirv(cache.spirv(DEVICE, k.shaderName, k.source(256, gemmWorkgroup))),
+              k.toString());
+        }
       }
     }
   }

@@ -164,6 +164,26 @@ class VulkanBackendTest {
     b.release();
   }
 
+  /** Where the host cannot reach a buffer's memory, the next submission zeroes it first. */
+  @Test
+  void buffersTheHostCannotReachAreZeroedOnTheDevice() {
+    DeviceBuffer a = backend.allocate(VK0, DType.FLOAT32, 1000, "test");
+    DeviceBuffer released = backend.allocate(VK0, DType.FLOAT32, 10, "test");
+    await(
+        stream,
+        ops -> {
+          ops.fill(a, 0, 1000, 7f);
+          return null;
+        });
+    // lavapipe's memory is host-visible; this is what a discrete GPU's allocation does:
+    VulkanDevice dev = backend.device(VK0);
+    dev.zeroOnDevice(((VulkanBuffer) a).allocation());
+    dev.zeroOnDevice(((VulkanBuffer) released).allocation());
+    released.release(); // dropped from the list, never filled after its destruction
+    assertArrayEquals(new float[1000], download(a));
+    a.release();
+  }
+
   /** A buffer released while submitted work still reads it lives until that work is done. */
   @Test
   void aBufferReleasedDuringWorkLivesUntilTheWorkIsDone() throws Exception {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.zbmd.gpu.DeviceKind;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +35,9 @@ class VulkanSettingsTest {
     assertEquals(
         Path.of("/tmp/zbmd-test-data/shader-cache"), s.shaderCacheDir(), "under zbmd.data-dir");
     assertEquals(256, s.blockSize());
+    assertEquals(0, s.gemmWorkgroup(), "auto");
+    assertEquals(8, s.gemmWorkgroupFor(DeviceKind.CPU));
+    assertEquals(16, s.gemmWorkgroupFor(DeviceKind.DISCRETE_GPU));
     assertEquals(64L << 20, s.memoryBlockSize());
     assertEquals(0, s.memoryBudget());
     assertEquals(
@@ -54,6 +58,13 @@ class VulkanSettingsTest {
   }
 
   @Test
+  void gemmWorkgroupIsAutoOr8Or16() {
+    assertEquals(16, parse("gemm-workgroup = 16").gemmWorkgroupFor(DeviceKind.CPU));
+    assertEquals(8, parse("gemm-workgroup = 8").gemmWorkgroupFor(DeviceKind.DISCRETE_GPU));
+    assertEquals(0, parse("gemm-workgroup = auto").gemmWorkgroup());
+  }
+
+  @Test
   void memoryBudgetIsOffOrASize() {
     assertEquals(0, parse("memory-budget = off").memoryBudget());
     assertEquals(8L << 20, parse("memory-budget = 8 MiB").memoryBudget());
@@ -65,6 +76,7 @@ class VulkanSettingsTest {
     for (String bad :
         new String[] {
           "block-size = 100",
+          "gemm-workgroup = 32",
           "block-size = 2048",
           "memory-block-size = 1000",
           "allow-cpu-devices = maybe"

@@ -1,9 +1,11 @@
 // C = alpha * op(A) * op(B) + beta * C, row-major with leading dimensions and element offsets;
-// batch b (workgroup z + batchBase) shifts each matrix by its stride. Each 16x16 workgroup computes
-// a 64x64 tile of C, 4x4 values per invocation, staging 64x16 of A and 16x64 of B in shared memory
-// per step of k. The loads are laid out so that neighbouring invocations read neighbouring
+// batch b (workgroup z + batchBase) shifts each matrix by its stride. A workgroup of GEMM_THREADS x
+// GEMM_THREADS invocations computes a 64 x 64 tile of C, GEMM_PER x GEMM_PER values per invocation
+// (defines: 16 x 16 invocations of 4 x 4 on GPUs; 8 x 8 of 8 x 8 on CPU devices, where fewer
+// invocations between barriers run much faster), staging 64 x 16 of A and 16 x 64 of B in shared
+// memory per step of k. The loads are laid out so that neighbouring invocations read neighbouring
 // addresses in both the plain and the transposed layout.
-layout(local_size_x = 16, local_size_y = 16) in;
+layout(local_size_x = GEMM_THREADS, local_size_y = GEMM_THREADS) in;
 layout(std430, binding = 0) buffer A { float a[]; };
 layout(std430, binding = 1) buffer B { float b[]; };
 layout(std430, binding = 2) buffer C { float c[]; };
@@ -16,9 +18,11 @@ layout(push_constant) uniform Params {
   uint batchBase;
 } p;
 
-#define TM 64
-#define TN 64
+#define PER GEMM_PER
+#define TM (GEMM_THREADS * PER)
+#define TN (GEMM_THREADS * PER)
 #define TK 16
+#define INVOCATIONS (GEMM_THREADS * GEMM_THREADS)
 shared float As[TK][TM + 1];
 shared float Bs[TK][TN + 1];
 
@@ -28,22 +32,22 @@ void main() {
   uint col0 = gl_WorkGroupID.x * TN;
   uint tx = gl_LocalInvocationID.x;
   uint ty = gl_LocalInvocationID.y;
-  uint tid = ty * 16u + tx;
+  uint tid = ty * GEMM_THREADS + tx;
   bool ta = (p.flags & 1u) != 0u;
   bool tb = (p.flags & 2u) != 0u;
   uint aBase = p.aOff + batch * p.strideA;
   uint bBase = p.bOff + batch * p.strideB;
   uint cBase = p.cOff + batch * p.strideC;
 
-  float acc[4][4];
-  for (uint i = 0u; i < 4u; i++) {
-    for (uint j = 0u; j < 4u; j++) {
+  float acc[PER][PER];
+  for (uint i = 0u; i < PER; i++) {
+    for (uint j = 0u; j < PER; j++) {
       acc[i][j] = 0.0;
     }
   }
 
   for (uint k0 = 0u; k0 < p.k; k0 += TK) {
-    for (uint e = tid; e < TM * TK; e += 256u) {
+    for (uint e = tid; e < TM * TK; e += INVOCATIONS) {
       // Plain A is m x k (k contiguous); transposed A is stored k x m (m contiguous).
       uint r = ta ? e % TM : e / TK;
       uint kk = ta ? e / TM : e % TK;
@@ -55,7 +59,7 @@ void main() {
       }
       As[kk][r] = v;
     }
-    for (uint e = tid; e < TK * TN; e += 256u) {
+    for (uint e = tid; e < TK * TN; e += INVOCATIONS) {
       // Plain B is k x n (n contiguous); transposed B is stored n x k (k contiguous).
       uint col = tb ? e / TK : e % TN;
       uint kk = tb ? e % TK : e / TN;
@@ -69,14 +73,14 @@ void main() {
     }
     barrier();
     for (uint kk = 0u; kk < TK; kk++) {
-      float ar[4];
-      float br[4];
-      for (uint i = 0u; i < 4u; i++) {
-        ar[i] = As[kk][ty + 16u * i];
-        br[i] = Bs[kk][tx + 16u * i];
+      float ar[PER];
+      float br[PER];
+      for (uint i = 0u; i < PER; i++) {
+        ar[i] = As[kk][ty + GEMM_THREADS * i];
+        br[i] = Bs[kk][tx + GEMM_THREADS * i];
       }
-      for (uint i = 0u; i < 4u; i++) {
-        for (uint j = 0u; j < 4u; j++) {
+      for (uint i = 0u; i < PER; i++) {
+        for (uint j = 0u; j < PER; j++) {
           acc[i][j] += ar[i] * br[j];
         }
       }
@@ -84,10 +88,10 @@ void main() {
     barrier();
   }
 
-  for (uint i = 0u; i < 4u; i++) {
-    uint gr = row0 + ty + 16u * i;
-    for (uint j = 0u; j < 4u; j++) {
-      uint gc = col0 + tx + 16u * j;
+  for (uint i = 0u; i < PER; i++) {
+    uint gr = row0 + ty + GEMM_THREADS * i;
+    for (uint j = 0u; j < PER; j++) {
+      uint gc = col0 + tx + GEMM_THREADS * j;
       if (gr < p.m && gc < p.n) {
         uint at = cBase + gr * p.ldc + gc;
         float v = p.alpha * acc[i][j];
