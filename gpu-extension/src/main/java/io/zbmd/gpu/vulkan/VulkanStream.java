@@ -33,8 +33,14 @@ import org.slf4j.LoggerFactory;
  * Neither the caller nor the stream thread waits for the GPU (the stream thread only waits when
  * {@value #MAX_FRAMES} submissions are in flight). Stages complete in submission order.
  *
- * <p>If the work throws after recording some ops, what it recorded is still submitted (as a CPU or
- * CUDA stream would have run it) and the stage fails with the exception once that is done.
+ * <p>As on a CUDA stream, ops run after the work returns: a host array given to {@code copyToHost}
+ * holds the values once the stage completes, not when the call returns, so read it after the stage
+ * (the CPU backend happens to fill it at once). If the work throws after recording some ops, what
+ * it recorded is still submitted (as a CPU or CUDA stream would have run it) and the stage fails
+ * with the exception once that is done.
+ *
+ * <p>Stages complete on the fence waiter thread: a callback that blocks on another stage of this
+ * device would wait forever (as one on the CPU backend's worker would).
  */
 final class VulkanStream implements DeviceStream {
   private static final Logger log = LoggerFactory.getLogger(VulkanStream.class);

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 
 /**
  * The conformance suite again with the gemm workgroup GPUs get (16 x 16 invocations of 4 x 4
- * values), which lavapipe would not pick by itself ({@code gemm-workgroup = auto} gives CPU
- * devices 8 x 8 of 8 x 8): so that CI, which has no GPU, tests the gemm variant GPUs run.
+ * values), which lavapipe would not pick by itself ({@code gemm-workgroup = auto} gives CPU devices
+ * 8 x 8 of 8 x 8): so that CI, which has no GPU, tests the gemm variant GPUs run.
  */
 class VulkanGpuGemmShapeConformanceTest extends BackendConformanceTest {
   @Override
