@@ -25,6 +25,24 @@ public interface BackendProvider {
   Optional<Throwable> unavailabilityCause();
 
   /**
+   * Why this backend cannot load here with {@code config}, its {@code zbmd.gpu.<name>} block (may be
+   * empty), or empty when it can: for reasons that depend on settings, such as a device kind the
+   * config does not allow. Discovery asks this one. Default: {@link #unavailabilityCause()}.
+   */
+  default Optional<Throwable> unavailabilityCause(Config config) {
+    return unavailabilityCause();
+  }
+
+  /**
+   * True when {@link #create} can succeed here with {@code config}; discovery asks this one.
+   * Default: {@link #isAvailable()}. A provider whose availability depends on settings overrides
+   * both config-aware methods.
+   */
+  default boolean isAvailable(Config config) {
+    return isAvailable();
+  }
+
+  /**
    * Loads the backend.
    *
    * @param config this backend's block, {@code zbmd.gpu.<name>} (may be empty)

@@ -42,8 +42,10 @@ public final class Zbmd {
         overrides
             .withFallback(ConfigFactory.defaultOverrides())
             .withFallback(ConfigFactory.defaultApplication());
-    Config reference = ConfigFactory.defaultReference();
-    Config merged = user.withFallback(reference);
+    // Unresolved, so that a substitution in a reference.conf (e.g. ${zbmd.data-dir}) sees the
+    // user's value rather than the default it was resolved with.
+    Config reference = ConfigFactory.defaultReferenceUnresolved();
+    Config merged = user.withFallback(reference).resolve();
     Config layered = user;
     if (merged.getBoolean("zbmd.runtime.tuned-defaults")) {
       layered = layered.withFallback(merged.getConfig("zbmd.pekko-defaults"));

@@ -29,6 +29,13 @@ class ZbmdTest {
   }
 
   @Test
+  void referenceSubstitutionsSeeTheUsersValues() {
+    Config c = Zbmd.config(ConfigFactory.parseString(
+        "zbmd.data-dir = \"/srv/zbmd\"\nzbmd.probe = ${zbmd.data-dir}\"/x\""));
+    assertEquals("/srv/zbmd/x", c.getString("zbmd.probe"));
+  }
+
+  @Test
   void createsAWorkingSystem() {
     Behavior<Echo> echo = Behaviors.receiveMessage(m -> {
       m.replyTo().tell(m.text());

@@ -51,14 +51,15 @@ public final class BackendDiscovery {
         continue;
       }
       int rank = rank(provider);
-      Optional<String> why = whyUnavailable(provider);
+      Config block = blockOf(root, name);
+      Optional<String> why = whyUnavailable(provider, block);
       if (why.isPresent()) {
         statuses.add(unavailable(name, rank, why.get()));
         continue;
       }
       Backend backend;
       try {
-        backend = provider.create(blockOf(root, name));
+        backend = provider.create(block);
       } catch (Throwable t) {
         log.warn("backend {} could not be created; skipping it", name, t);
         statuses.add(unavailable(name, rank, "create() failed: " + t));
@@ -132,14 +133,14 @@ public final class BackendDiscovery {
     return found;
   }
 
-  private static Optional<String> whyUnavailable(BackendProvider provider) {
+  private static Optional<String> whyUnavailable(BackendProvider provider, Config block) {
     try {
-      Optional<Throwable> cause = provider.unavailabilityCause();
+      Optional<Throwable> cause = provider.unavailabilityCause(block);
       if (cause.isPresent()) {
         log.info("backend {} unavailable", provider.name(), cause.get());
         return Optional.of(describe(cause.get()));
       }
-      if (!provider.isAvailable()) {
+      if (!provider.isAvailable(block)) {
         return Optional.of("the provider says it is unavailable and gives no cause");
       }
       return Optional.empty();

@@ -54,7 +54,7 @@ public final class FaultInjectingBackendProvider implements BackendProvider {
             : ConfigFactory.empty();
     BackendProvider delegate = provider(name);
     delegate
-        .unavailabilityCause()
+        .unavailabilityCause(delegateConfig) // e.g. vulkan's allow-cpu-devices is in that block
         .ifPresent(
             cause -> {
               throw new IllegalStateException(

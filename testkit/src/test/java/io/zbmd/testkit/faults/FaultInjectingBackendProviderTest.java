@@ -17,6 +17,7 @@ import io.zbmd.gpu.DeviceBuffer;
 import io.zbmd.gpu.DeviceOutOfMemoryException;
 import io.zbmd.gpu.KernelException;
 import io.zbmd.runtime.Zbmd;
+import io.zbmd.testkit.Requirements;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
@@ -131,5 +132,21 @@ class FaultInjectingBackendProviderTest {
             IllegalArgumentException.class,
             () -> faultyProvider().create(ConfigFactory.parseString("ops = [gemmm]")));
     assertTrue(e.getMessage().contains("gemmm"), e.getMessage());
+  }
+
+  /** The delegate is judged with delegate-config: there lavapipe is allowed to the vulkan backend. */
+  @Test
+  void vulkanOnLavapipeIsAvailableWhenTheDelegateConfigAllowsCpuDevices() {
+    Requirements.vulkan().check();
+    Config block =
+        ConfigFactory.parseString(
+            """
+            delegate = vulkan
+            delegate-config { allow-cpu-devices = on, shader-cache = off }
+            """);
+    try (Backend backend = faultyProvider().create(block)) {
+      FaultInjectingBackend faulty = assertInstanceOf(FaultInjectingBackend.class, backend);
+      assertEquals("vulkan", faulty.delegate().name());
+    }
   }
 }
