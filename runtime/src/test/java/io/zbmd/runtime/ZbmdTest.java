@@ -30,9 +30,10 @@ class ZbmdTest {
 
   @Test
   void referenceSubstitutionsSeeTheUsersValues() {
-    Config c = Zbmd.config(ConfigFactory.parseString(
-        "zbmd.data-dir = \"/srv/zbmd\"\nzbmd.probe = ${zbmd.data-dir}\"/x\""));
-    assertEquals("/srv/zbmd/x", c.getString("zbmd.probe"));
+    // zbmd.test-probe = ${zbmd.data-dir}"/probe" in src/test/resources/reference.conf.
+    assertEquals("./zbmd-data/probe", Zbmd.config(ConfigFactory.empty()).getString("zbmd.test-probe"));
+    Config c = Zbmd.config(ConfigFactory.parseString("zbmd.data-dir = \"/srv/zbmd\""));
+    assertEquals("/srv/zbmd/probe", c.getString("zbmd.test-probe"));
   }
 
   @Test
