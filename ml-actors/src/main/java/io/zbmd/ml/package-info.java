@@ -1,7 +1,10 @@
 /**
- * ML actors: tensors, layers, optimizers, data loading, model actors and the training supervisor.
+ * ML on zbmd's backends: device tensors ({@code tensor}), layers and losses with PyTorch's
+ * layouts and parameter names ({@code nn}), optimizers with exportable state ({@code optim}),
+ * MNIST IDX data and a resumable loader ({@code data}), and PyTorch weight files in and out
+ * ({@code io}: safetensors, torch.save state dicts). Every computation goes through the backend
+ * SPI ({@link io.zbmd.gpu.Ops}), so the same model runs on the CPU, Vulkan or CUDA.
  *
- * <p>Placeholder until the ml-actors issue lands: this module holds only its package and its
- * {@code reference.conf}.
+ * <p>The actors (model, layer, optimizer, data loader) and the training supervisor come next.
  */
 package io.zbmd.ml;
