@@ -20,7 +20,7 @@ class ZbmdTest {
   void zbmdDefaultsLieBetweenPekkoReferenceAndTheUser() {
     Config tuned = Zbmd.config(ConfigFactory.empty());
     Config plain = Zbmd.plainPekkoConfig(ConfigFactory.empty());
-    assertEquals(2, tuned.getInt(FJ + "parallelism-min"));
+    assertEquals(4, tuned.getInt(FJ + "parallelism-min"));
     // Pekko's own reference value stays visible when zbmd's layer is off.
     assertEquals(8, plain.getInt(FJ + "parallelism-min"));
     // The user's value beats zbmd's.

@@ -22,7 +22,7 @@ class ZbmdTestKitExtensionTest {
     ActorTestKit kit = testKit.kit();
     assertEquals(7, kit.system().settings().config().getInt("zbmd.device-mailbox.mailbox-capacity"));
     // zbmd's tuned Pekko defaults are below the overrides.
-    assertEquals(2, kit.system().settings().config()
+    assertEquals(4, kit.system().settings().config()
         .getInt("pekko.actor.default-dispatcher.fork-join-executor.parallelism-min"));
   }
 
