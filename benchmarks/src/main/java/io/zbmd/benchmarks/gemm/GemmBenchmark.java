@@ -104,15 +104,9 @@ public final class GemmBenchmark {
       ops.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
       return null;
     };
+    // The device actor itself, on the device's pinned dispatcher: the ask goes straight to it.
     ActorRef<GemmActor.Command> actor = system.systemActorOf(
-        Behaviors.setup(ctx -> {
-          ActorRef<GemmActor.Command> worker =
-              gpu.spawn(ctx, GemmActor.create(stream, gemm), "gemm-" + n, id);
-          return Behaviors.receiveMessage((GemmActor.Command m) -> {
-            worker.tell(m);
-            return Behaviors.same();
-          });
-        }), "gemm-bench-" + n, org.apache.pekko.actor.typed.Props.empty());
+        GemmActor.create(stream, gemm), "gemm-" + n, gpu.props(id));
 
     int window = options.inFlight();
     Path direct = reps -> pipelined(reps, window, () -> stream.submit(gemm));
