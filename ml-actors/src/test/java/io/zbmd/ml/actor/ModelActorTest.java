@@ -178,6 +178,38 @@ class ModelActorTest {
   }
 
   @Test
+  void aDataLoaderActorFeedsAModelActorForTwoEpochs() {
+    ActorRef<Command> model = spawn(adamMlp(21));
+    ActorRef<DataLoaderActor.Command> data =
+        kit.spawn(
+            DataLoaderActor.create(
+                new io.zbmd.ml.data.DataLoader(
+                    new Blobs(21, 320).dataset(), io.zbmd.ml.data.LoaderOptions.of(32, 21))));
+    try {
+      TestProbe<DataLoaderActor.NextBatch> batches = kit.createTestProbe();
+      double[] epochLoss = new double[2];
+      int epochs = 0;
+      long steps = 0;
+      while (epochs < 2) {
+        data.tell(new DataLoaderActor.Next(batches.getRef()));
+        DataLoaderActor.NextBatch next = batches.receiveMessage(WAIT);
+        StepCompleted r = step(model, next.batch(), 2);
+        assertEquals(++steps, r.step());
+        epochLoss[next.batch().epoch()] += r.loss() / 10;
+        if (next.endOfEpoch()) {
+          epochs++;
+        }
+      }
+      assertEquals(20, steps);
+      assertTrue(
+          epochLoss[1] < epochLoss[0], "epoch losses " + java.util.Arrays.toString(epochLoss));
+    } finally {
+      kit.stop(model);
+      kit.stop(data);
+    }
+  }
+
+  @Test
   void microBatchesKeepTheEffectiveBatch() {
     ActorRef<Command> whole = spawn(sgdMlp(3));
     ActorRef<Command> halves = spawn(sgdMlp(3));
