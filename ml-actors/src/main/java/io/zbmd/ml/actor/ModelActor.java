@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -551,18 +549,11 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   }
 
   private <T> CompletionStage<T> submit(DeviceStream.Work<T> work) {
-    try {
-      return stream.submit(work);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return DeviceWork.submit(stream, work);
   }
 
   private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return DeviceWork.unwrap(t);
   }
 
   private static void release(Tensor t) {

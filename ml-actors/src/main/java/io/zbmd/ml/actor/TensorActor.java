@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -337,18 +335,11 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
   }
 
   private <T> CompletionStage<T> submit(DeviceStream.Work<T> work) {
-    try {
-      return stream.submit(work);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return DeviceWork.submit(stream, work);
   }
 
   private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return DeviceWork.unwrap(t);
   }
 
   private Behavior<Command> onPostStop() {
