@@ -250,10 +250,12 @@ class ModelActorTest {
       assertEquals(1, failed.step());
       assertInstanceOf(DeviceOutOfMemoryException.class, failed.cause());
 
-      // Smaller batches fit; the failed step was not counted.
-      StepCompleted ok = step(model, data.batch(0, 64, 0), 1);
-      assertEquals(1, ok.step());
-      assertEquals(2, step(model, data.batch(64, 64, 1), 1).step());
+      // What a supervisor does: the same batch again in micro-batches that fit; the failed step
+      // was not counted, and the effective batch is kept.
+      StepCompleted retried = step(model, data.batch(0, 4096, 0), 16);
+      assertEquals(1, retried.step());
+      assertEquals(4096, retried.samples());
+      assertEquals(2, step(model, data.batch(0, 64, 1), 1).step());
     } finally {
       kit.stop(model);
     }
