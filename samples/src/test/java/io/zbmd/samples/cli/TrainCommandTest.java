@@ -1,0 +1,65 @@
+package io.zbmd.samples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zbmd.ml.io.HostTensor;
+import io.zbmd.ml.io.SafeTensors;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code zbmd train} on a slice of the bundled digits: it trains, summarises and exports. */
+class TrainCommandTest {
+  @TempDir Path dir;
+
+  @Test
+  void oneEpochWritesTheSummaryJsonAndTheWeights() throws Exception {
+    Path summary = dir.resolve("summary.json");
+    Path weights = dir.resolve("mlp.safetensors");
+    int rc =
+        ZbmdCli.commandLine()
+            .execute(
+                "train", "--epochs", "1", "--limit", "1000", "--hidden", "64", "--backend", "cpu",
+                "--summary-json", summary.toString(), "--export", weights.toString());
+    assertEquals(0, rc);
+    JsonNode json = new ObjectMapper().readTree(summary.toFile());
+    for (String key :
+        List.of(
+            "final_train_loss", "test_accuracy", "samples_per_second", "epochs", "steps",
+            "recoveries", "backend", "device")) {
+      assertTrue(json.has(key), () -> "no " + key + " in " + json);
+    }
+    assertEquals(1, json.get("epochs").asInt());
+    assertEquals(16, json.get("steps").asInt()); // 1000 digits in batches of 64
+    assertEquals(0, json.get("recoveries").asInt());
+    assertEquals("cpu", json.get("backend").asText());
+    assertEquals("cpu:0", json.get("device").asText());
+    assertTrue(json.get("test_accuracy").asDouble() > 0.5, json::toString);
+    assertTrue(json.get("samples_per_second").asDouble() > 0, json::toString);
+
+    Map<String, HostTensor> exported = SafeTensors.read(weights);
+    assertEquals(List.of("fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"),
+        exported.keySet().stream().sorted().toList());
+    assertArrayEquals(new int[] {64, 784}, exported.get("fc1.weight").shape());
+  }
+
+  @Test
+  void theCnnTrainsWithSgd() throws Exception {
+    Path summary = dir.resolve("cnn.json");
+    int rc =
+        ZbmdCli.commandLine()
+            .execute(
+                "train", "--model", "cnn", "--optimizer", "sgd", "--epochs", "1", "--limit", "256",
+                "--batch", "32", "--summary-json", summary.toString());
+    assertEquals(0, rc);
+    JsonNode json = new ObjectMapper().readTree(summary.toFile());
+    assertEquals(8, json.get("steps").asInt());
+    assertTrue(Double.isFinite(json.get("final_train_loss").asDouble()), json::toString);
+  }
+}
