@@ -269,34 +269,6 @@ final class TrainCommand implements Callable<Integer> {
   /** The model, cross-entropy and the optimizer; parameter names as PyTorch's. */
   ModelSpec spec() {
     double rate = lr();
-    long s = seed;
-    int h = hidden;
-    ModelSpec.ModelFactory net =
-        switch (model) {
-          case "mlp" -> (ops, alloc) -> {
-            SplittableRandom rng = new SplittableRandom(s);
-            return Sequential.builder()
-                .add("fc1", new Linear(ops, alloc, 784, h, rng))
-                .add("relu", new ReLU(alloc))
-                .add("fc2", new Linear(ops, alloc, h, 10, rng))
-                .build();
-          };
-          case "cnn" -> (ops, alloc) -> {
-            SplittableRandom rng = new SplittableRandom(s);
-            return Sequential.builder()
-                .add("unflatten", new Unflatten(1, 1, 28, 28))
-                .add("conv1", new Conv2d(ops, alloc, 1, 16, 5, rng))
-                .add("relu1", new ReLU(alloc))
-                .add("pool1", new MaxPool2d(alloc, 2))
-                .add("conv2", new Conv2d(ops, alloc, 16, 32, 5, rng))
-                .add("relu2", new ReLU(alloc))
-                .add("pool2", new MaxPool2d(alloc, 2))
-                .add("flatten", new Flatten())
-                .add("fc", new Linear(ops, alloc, 512, 10, rng))
-                .build();
-          };
-          default -> throw new IllegalArgumentException("unknown model " + model + " (mlp, cnn)");
-        };
     ModelSpec.OptimizerFactory opt =
         switch (optimizer) {
           case "adam" -> (alloc, p) -> new Adam(alloc, p, Adam.Options.defaults().withLr(rate));
@@ -304,6 +276,38 @@ final class TrainCommand implements Callable<Integer> {
           default -> throw new IllegalArgumentException(
               "unknown optimizer " + optimizer + " (adam, sgd)");
         };
-    return ModelSpec.of(net, CrossEntropyLoss::new, opt);
+    return ModelSpec.of(network(model, hidden, seed), CrossEntropyLoss::new, opt);
+  }
+
+  /**
+   * The {@code mlp} (784-{@code hidden}-10, {@code fc1.*}, {@code fc2.*}) or the {@code cnn}
+   * ({@code conv1.*}, {@code conv2.*}, {@code fc.*}), both taking {@code [N, 784]} inputs.
+   */
+  static ModelSpec.ModelFactory network(String model, int hidden, long seed) {
+    return switch (model) {
+      case "mlp" -> (ops, alloc) -> {
+        SplittableRandom rng = new SplittableRandom(seed);
+        return Sequential.builder()
+            .add("fc1", new Linear(ops, alloc, 784, hidden, rng))
+            .add("relu", new ReLU(alloc))
+            .add("fc2", new Linear(ops, alloc, hidden, 10, rng))
+            .build();
+      };
+      case "cnn" -> (ops, alloc) -> {
+        SplittableRandom rng = new SplittableRandom(seed);
+        return Sequential.builder()
+            .add("unflatten", new Unflatten(1, 1, 28, 28))
+            .add("conv1", new Conv2d(ops, alloc, 1, 16, 5, rng))
+            .add("relu1", new ReLU(alloc))
+            .add("pool1", new MaxPool2d(alloc, 2))
+            .add("conv2", new Conv2d(ops, alloc, 16, 32, 5, rng))
+            .add("relu2", new ReLU(alloc))
+            .add("pool2", new MaxPool2d(alloc, 2))
+            .add("flatten", new Flatten())
+            .add("fc", new Linear(ops, alloc, 512, 10, rng))
+            .build();
+      };
+      default -> throw new IllegalArgumentException("unknown model " + model + " (mlp, cnn)");
+    };
   }
 }

@@ -47,6 +47,24 @@ class TrainCommandTest {
     assertEquals(List.of("fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"),
         exported.keySet().stream().sorted().toList());
     assertArrayEquals(new int[] {64, 784}, exported.get("fc1.weight").shape());
+
+    // zbmd eval loads the exported weights back (hidden size from fc1.weight).
+    Path evaluated = dir.resolve("eval.json");
+    assertEquals(
+        0,
+        ZbmdCli.commandLine()
+            .execute("eval", "--weights", weights.toString(), "--json", evaluated.toString()));
+    JsonNode eval = new ObjectMapper().readTree(evaluated.toFile());
+    assertEquals(2000, eval.get("samples").asInt());
+    assertTrue(eval.get("test_accuracy").asDouble() > 0.5, eval::toString);
+  }
+
+  @Test
+  void evalNamesAFileThatDoesNotFitTheModel() throws Exception {
+    Path weights = dir.resolve("wrong.safetensors");
+    SafeTensors.write(weights, Map.of("fc1.weight", HostTensor.ofFloats(new int[] {2, 784},
+        new float[2 * 784])));
+    assertTrue(ZbmdCli.commandLine().execute("eval", "--weights", weights.toString()) != 0);
   }
 
   @Test
