@@ -253,7 +253,34 @@ class TrainingSupervisorTest {
           assertEquals(CPU0, replaced.replacement());
           assertTrue(replaced.resumedAtStep() > 0, "resumed from a checkpoint: " + replaced);
           assertEquals(State.COMPLETED, status(kit, run).state());
+
+          // The resumed run saw the batches, weights and optimizer state the lost one would have:
+          // it ends where a fault-free run ends.
+          TrainingSummary faultFree = faultFreeRun(4);
+          assertEquals(faultFree.finalTrainLoss(), s.finalTrainLoss(), 0.02);
+          assertEquals(faultFree.testAccuracy(), s.testAccuracy(), 0.02);
         });
+  }
+
+  private static TrainingSummary faultFreeRun(int epochs) {
+    TrainingSummary[] out = new TrainingSummary[1];
+    withKit(
+        "zbmd.gpu.backends = [cpu]",
+        kit -> {
+          TestProbe<Result> results = kit.createTestProbe();
+          kit.spawn(
+              TrainingSupervisor.create(
+                  mlp(32),
+                  blobs(1, 640),
+                  blobs(2, 300),
+                  TrainingOptions.of(epochs, 32, 42),
+                  new InMemoryCheckpointSink(),
+                  results.getRef()),
+              "run");
+          out[0] =
+              assertInstanceOf(TrainingCompleted.class, results.receiveMessage(WAIT)).summary();
+        });
+    return out[0];
   }
 
   @Test
