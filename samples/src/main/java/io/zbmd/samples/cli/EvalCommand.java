@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -94,17 +96,33 @@ final class EvalCommand implements Callable<Integer> {
               ActorRef<ModelActor.EvaluationResult> evals =
                   ctx.messageAdapter(ModelActor.EvaluationResult.class, r -> r);
               m.tell(new ModelActor.ImportWeights(state, imports));
-              return Behaviors.receiveMessage(
-                  msg -> {
-                    if (msg instanceof ModelActor.Imported) {
-                      m.tell(new ModelActor.Evaluate(test, 500, evals));
-                    } else {
-                      outcome.complete(msg);
-                    }
-                    return Behaviors.same();
-                  });
+              ctx.watch(m);
+              return Behaviors.receive(Object.class)
+                  .onSignal(
+                      Terminated.class,
+                      t -> {
+                        outcome.complete(
+                            new ModelActor.EvaluationFailed(
+                                t instanceof ChildFailed f
+                                    ? f.cause()
+                                    : new IllegalStateException("the model actor stopped")));
+                        return Behaviors.same();
+                      })
+                  .onAnyMessage(
+                      msg -> {
+                        if (msg instanceof ModelActor.Imported) {
+                          m.tell(new ModelActor.Evaluate(test, 500, evals));
+                        } else {
+                          outcome.complete(msg);
+                        }
+                        return Behaviors.same();
+                      })
+                  .build();
             });
     ActorSystem<Object> system = Zbmd.create(guardian, "zbmd-eval");
+    // The guardian itself fails on an unknown --backend: the system then ends without a reply.
+    system.getWhenTerminated().thenRun(() -> outcome.complete(
+        new ModelActor.EvaluationFailed(new IllegalStateException("the actor system stopped; see the log"))));
     Object result;
     try {
       result = outcome.get();

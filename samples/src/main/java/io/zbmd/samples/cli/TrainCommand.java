@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,10 +137,27 @@ final class TrainCommand implements Callable<Integer> {
             ctx -> {
               ActorRef<Result> results = ctx.messageAdapter(Result.class, r -> r);
               ActorRef<Event> events = ctx.messageAdapter(Event.class, e -> e);
-              ctx.spawn(
-                  TrainingSupervisor.create(spec, train, test, opts, sink, results, events),
-                  "training");
-              return Behaviors.receiveMessage(
+              ActorRef<TrainingSupervisor.Command> run =
+                  ctx.spawn(
+                      TrainingSupervisor.create(spec, train, test, opts, sink, results, events),
+                      "training");
+              // If it fails before it could reply (e.g. an unknown --backend), say why, not hang.
+              ctx.watch(run);
+              return Behaviors.receive(Object.class)
+                  .onSignal(
+                      ChildFailed.class,
+                      f -> {
+                        outcome.complete(new TrainingFailed(f.cause(), null));
+                        return Behaviors.same();
+                      })
+                  .onSignal(
+                      Terminated.class,
+                      t -> {
+                        outcome.complete(
+                            new TrainingFailed(new IllegalStateException("training stopped"), null));
+                        return Behaviors.same();
+                      })
+                  .onAnyMessage(
                   m -> {
                     if (m instanceof Result r) {
                       outcome.complete(r);
@@ -161,9 +180,12 @@ final class TrainCommand implements Callable<Integer> {
                       out.println("  " + e);
                     }
                     return Behaviors.same();
-                  });
+                  })
+                  .build();
             });
     ActorSystem<Object> system = Zbmd.create(guardian, "zbmd-train");
+    system.getWhenTerminated().thenRun(() -> outcome.complete(new TrainingFailed(
+        new IllegalStateException("the actor system stopped; see the log"), null)));
     Result result;
     try {
       result = outcome.get();
