@@ -176,8 +176,10 @@ final class TrainCommand implements Callable<Integer> {
                           e.testLoss(),
                           100 * e.testAccuracy(),
                           e.samplesPerSecond());
-                    } else if (m instanceof Event e && !(m instanceof StepTaken)) {
-                      out.println("  " + e);
+                    } else if (m instanceof TrainingSupervisor.BatchSizeReduced
+                        || m instanceof TrainingSupervisor.EvaluationBatchReduced
+                        || m instanceof TrainingSupervisor.DeviceReplaced) {
+                      out.println("  recovered: " + m);
                     }
                     return Behaviors.same();
                   })
