@@ -66,7 +66,10 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   /** What a training supervisor understands. */
   public interface Command {}
 
-  /** Answered at once with a {@link Status}, whatever the run is doing. */
+  /**
+   * Answered at once with a {@link Status}, whatever the run is doing, and after it completed. A
+   * failed run's supervisor has stopped; its last status comes with {@link TrainingFailed}.
+   */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {
     public GetStatus {
       Objects.requireNonNull(replyTo, "replyTo");
