@@ -37,9 +37,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *
  * <p>Each step is one submitted work, awaited: upload the batch (assembled on the host from a
  * seeded shuffle of the dataset), zero the gradients, forward, loss, backward, optimizer step, and
- * read the loss back. After {@code warmupSteps} steps (JIT, caches, first-shape allocations), each
- * of {@code rounds} rounds times {@code stepsPerRound} steps (by default one epoch of full batches);
- * the report gives the median over rounds.
+ * read the loss back. After at least {@code warmupSteps} steps and {@code warmupSeconds} (JIT,
+ * caches, first-shape allocations), each of {@code rounds} rounds times {@code stepsPerRound} steps
+ * (by default whole epochs of full batches, as many as make a round last at least {@code
+ * roundSeconds}, calibrated after the warm-up); the report gives the median over rounds.
  *
  * <p>The anchors ({@link #PYTORCH_ANCHORS}) are constants measured earlier on this machine with
  * PyTorch 1.13 on the CPU, 2 threads, batch 64, 8,000 training digits; they are not measured in the
@@ -78,10 +79,12 @@ public final class TrainBenchmark {
   }
 
   /**
-   * What to measure. {@code stepsPerRound} 0 means one epoch of full batches of the dataset.
+   * What to measure. {@code stepsPerRound} 0 means whole epochs of full batches of the dataset, as
+   * many as last at least {@code roundSeconds}; the warm-up runs at least {@code warmupSteps} steps
+   * and at least {@code warmupSeconds}.
    */
-  public record Options(String backend, int batch, int warmupSteps, int rounds, int stepsPerRound,
-      long seed, List<Workload> workloads) {
+  public record Options(String backend, int batch, int warmupSteps, double warmupSeconds,
+      int rounds, int stepsPerRound, double roundSeconds, long seed, List<Workload> workloads) {
     public Options {
       if (batch < 1 || warmupSteps < 0 || rounds < 1 || stepsPerRound < 0) {
         throw new IllegalArgumentException("batch " + batch + ", warm-up " + warmupSteps
@@ -90,14 +93,17 @@ public final class TrainBenchmark {
       workloads = List.copyOf(workloads);
     }
 
-    /** Batch 64, 30 warm-up steps, 7 rounds of one epoch each, all three workloads. */
+    /**
+     * Batch 64, a warm-up of at least 30 steps and 2 s, 7 rounds of whole epochs lasting at least
+     * 1 s each, all three workloads.
+     */
     public static Options defaults(String backend) {
-      return new Options(backend, 64, 30, 7, 0, 1, List.of(Workload.values()));
+      return new Options(backend, 64, 30, 2.0, 7, 0, 1.0, 1, List.of(Workload.values()));
     }
 
     /** A smoke test: 3 warm-up steps, 2 rounds of 5 steps. Figures are indicative only. */
     public static Options quick(String backend) {
-      return new Options(backend, 64, 3, 2, 5, 1, List.of(Workload.values()));
+      return new Options(backend, 64, 3, 0, 2, 5, 0, 1, List.of(Workload.values()));
     }
   }
 
@@ -108,7 +114,7 @@ public final class TrainBenchmark {
       throw new IllegalArgumentException("the dataset has " + train.size()
           + " samples, fewer than one batch of " + options.batch());
     }
-    int steps = options.stepsPerRound() > 0 ? options.stepsPerRound() : train.size() / options.batch();
+    int epoch = train.size() / options.batch();
     String backendsConfig = "zbmd.gpu.backends = [" + options.backend() + "]";
     ActorSystem<Void> system = Zbmd.create(Behaviors.empty(), "bench-train",
         ConfigFactory.parseString(backendsConfig));
@@ -121,11 +127,11 @@ public final class TrainBenchmark {
               + "' has no usable device here: " + gpu.backends()));
       List<TrainReport.Row> rows = new ArrayList<>();
       for (Workload w : options.workloads()) {
-        rows.add(measure(gpu, device.id(), w, train, steps, options));
+        rows.add(measure(gpu, device.id(), w, train, epoch, options));
       }
       return new TrainReport(device.toString(), Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.vm.name") + " " + Runtime.version(), options.batch(),
-          train.size(), options.warmupSteps(), steps, ANCHOR_SOURCE, rows);
+          train.size(), ANCHOR_SOURCE, rows);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -158,7 +164,7 @@ public final class TrainBenchmark {
   }
 
   private static TrainReport.Row measure(GpuExtension gpu, DeviceId id, Workload w, Dataset train,
-      int steps, Options options) throws Exception {
+      int epoch, Options options) throws Exception {
     int batch = options.batch();
     int features = train.features();
     Allocator alloc = Allocator.of(gpu, id, "bench-train-" + w.label);
@@ -190,8 +196,22 @@ public final class TrainBenchmark {
       }).toCompletableFuture().get()[0];
     };
     try {
-      for (int i = 0; i < options.warmupSteps(); i++) {
+      long warmupStart = System.nanoTime();
+      int warmupSteps = 0;
+      while (warmupSteps < options.warmupSteps()
+          || System.nanoTime() - warmupStart < options.warmupSeconds() * 1e9) {
         step.run();
+        warmupSteps++;
+      }
+      int steps = options.stepsPerRound();
+      if (steps == 0) {
+        // Whole epochs, as many as last roundSeconds, calibrated on one epoch.
+        long start = System.nanoTime();
+        for (int i = 0; i < epoch; i++) {
+          step.run();
+        }
+        double epochSeconds = (System.nanoTime() - start) / 1e9;
+        steps = epoch * (int) Math.max(1, Math.ceil(options.roundSeconds() / epochSeconds));
       }
       double[] rounds = new double[options.rounds()];
       for (int r = 0; r < rounds.length; r++) {
@@ -201,8 +221,8 @@ public final class TrainBenchmark {
         }
         rounds[r] = (double) steps * batch / ((System.nanoTime() - start) / 1e9);
       }
-      return new TrainReport.Row(w.label, w.model, w.optimizer + " lr " + w.lr, median(rounds),
-          batch == 64 ? w.pytorch : Double.NaN, lastLoss[0], rounds);
+      return new TrainReport.Row(w.label, w.model, w.optimizer + " lr " + w.lr, warmupSteps, steps,
+          median(rounds), batch == 64 ? w.pytorch : Double.NaN, lastLoss[0], rounds);
     } finally {
       opt.close();
       loss.close();

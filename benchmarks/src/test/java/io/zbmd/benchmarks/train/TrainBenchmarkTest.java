@@ -36,13 +36,15 @@ class TrainBenchmarkTest {
   @Test
   @Timeout(60)
   void aQuickRunReportsEveryWorkloadWithItsAnchor(@TempDir Path dir) throws Exception {
-    TrainBenchmark.Options options = new TrainBenchmark.Options("cpu", 64, 2, 2, 3, 1,
+    TrainBenchmark.Options options = new TrainBenchmark.Options("cpu", 64, 2, 0, 2, 3, 0, 1,
         List.of(TrainBenchmark.Workload.values()));
     TrainReport report = TrainBenchmark.run(options, synthetic());
 
     assertEquals(3, report.rows().size());
     for (TrainReport.Row row : report.rows()) {
       assertEquals(2, row.rounds().length, row.workload());
+      assertEquals(2, row.warmupSteps(), row.workload());
+      assertEquals(3, row.stepsPerRound(), row.workload());
       assertTrue(row.samplesPerSecond() > 0, row.workload());
       assertTrue(row.pytorch() > 0, row.workload());
       assertTrue(row.ratio() > 0, row.workload());

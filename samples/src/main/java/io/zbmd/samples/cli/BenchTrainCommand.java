@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
       "Steady-state training samples/s on the bundled MNIST training set, batch 64: the MLP",
       "784-128-10 with SGD (lr 0.1) and with Adam (lr 1e-3), and the CNN (conv 5x5x16, max-pool 2,",
       "conv 5x5x32, max-pool 2, linear 512->10) with SGD. Each step is one submitted work (upload,",
-      "zeroGrad, forward, loss, backward, optimizer step), awaited; median of rounds of one epoch.",
+      "zeroGrad, forward, loss, backward, optimizer step), awaited; median of rounds of whole epochs.",
       "Printed next to PyTorch anchors measured earlier on this machine (PyTorch 1.13 CPU,",
       "2 threads): constants, not measured in the same run."
     })
