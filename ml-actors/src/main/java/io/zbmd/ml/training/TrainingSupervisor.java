@@ -50,9 +50,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *       TrainingOptions#maxConsecutiveRetries()} times in a row for one step or evaluation; one
  *       more failure escalates as below. A step zeroes its gradients first and a fault is raised
  *       before the faulting op runs, so a fault in the forward or backward pass leaves weights and
- *       optimizer state untouched and its retry is exact. A fault inside the optimizer update
- *       (after some parameters were updated) is retried too, but that retry is not exact: the
- *       parameters updated before the fault are updated twice.
+ *       optimizer state untouched and its retry is exact. A fault inside the optimizer update is
+ *       retried too, but that retry is not exact: the optimizer's step count (Adam's bias
+ *       correction) was already advanced, and the parameters updated before the fault are updated
+ *       twice. Kernel faults in training ops other than the update (e.g. {@code gemm}) are exact.
  *   <li>Anything else: reply {@link TrainingFailed} and throw {@link TrainingFailedException}, so
  *       that the parent sees the failure (escalation, as an OTP supervisor would).
  * </ul>
