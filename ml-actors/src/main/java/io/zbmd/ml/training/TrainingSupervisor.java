@@ -4,6 +4,7 @@ import io.zbmd.gpu.DeviceId;
 import io.zbmd.gpu.DeviceLostException;
 import io.zbmd.gpu.DeviceOutOfMemoryException;
 import io.zbmd.gpu.GpuExtension;
+import io.zbmd.gpu.KernelException;
 import io.zbmd.ml.actor.DataLoaderActor;
 import io.zbmd.ml.actor.ModelActor;
 import io.zbmd.ml.actor.ModelSpec;
@@ -44,6 +45,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *       spawn a new model actor on the extension's default (first healthy) device, load the latest
  *       checkpoint's weights and optimizer state, seek the loader to its position, and go on
  *       ({@link DeviceReplaced}); without a checkpoint yet, start over from the first batch.
+ *   <li>{@link KernelException} (a transient kernel fault) in a step: retry the same batch ({@link
+ *       StepRetried}); in an evaluation: run it again ({@link EvaluationRetried}). At most {@link
+ *       TrainingOptions#maxConsecutiveRetries()} times in a row for one step or evaluation; one
+ *       more failure escalates as below. A step zeroes its gradients first and a fault is raised
+ *       before the faulting op runs, so a fault in the forward or backward pass leaves weights and
+ *       optimizer state untouched and its retry is exact. A fault inside the optimizer update is
+ *       retried too, but that retry is not exact: the optimizer's step count (Adam's bias
+ *       correction) was already advanced, and the parameters updated before the fault are updated
+ *       twice. Kernel faults in training ops other than the update (e.g. {@code gemm}) are exact.
  *   <li>Anything else: reply {@link TrainingFailed} and throw {@link TrainingFailedException}, so
  *       that the parent sees the failure (escalation, as an OTP supervisor would).
  * </ul>
@@ -89,7 +99,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
    * @param epoch epochs completed
    * @param lastLoss the loss of the last step (NaN before the first)
    * @param lastAccuracy the last test accuracy, 0..1 (NaN before the first evaluation)
-   * @param recoveries failures survived
+   * @param recoveries failures survived, each retry of a step or evaluation included
    * @param device where the model lives now
    * @param batchSize the effective batch size
    * @param microBatches parts each batch is split into
@@ -152,6 +162,16 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   public record DeviceReplaced(DeviceId lost, DeviceId replacement, long resumedAtStep, String cause)
       implements Event {}
 
+  /**
+   * Step {@code step} failed with a transient kernel fault and is being retried on the same batch;
+   * {@code attempt} is this retry's number, 1 for the first, at most {@code maxRetries}.
+   */
+  public record StepRetried(long step, int attempt, int maxRetries, String cause)
+      implements Event {}
+
+  /** An evaluation failed with a transient kernel fault and is being run again. */
+  public record EvaluationRetried(int attempt, int maxRetries, String cause) implements Event {}
+
   /** A checkpoint was saved to the sink. */
   public record CheckpointRecorded(long step, int epoch) implements Event {}
 
@@ -207,6 +227,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private double lastTestLoss = Double.NaN;
   private double lastEpochLoss = Double.NaN;
   private int recoveries;
+  private int consecutiveFailures;
 
   private double epochLossSum;
   private long epochSamples;
@@ -371,6 +392,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
     long elapsed = System.nanoTime() - stepSentAt;
     if (m.result() instanceof ModelActor.StepCompleted c) {
+      consecutiveFailures = 0;
       epochNanos += elapsed;
       trainNanos += elapsed;
       step++;
@@ -388,8 +410,22 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     } else if (m.result() instanceof ModelActor.StepFailed f) {
       Throwable cause = f.cause();
       DeviceOutOfMemoryException oom = find(cause, DeviceOutOfMemoryException.class);
+      KernelException kernel = find(cause, KernelException.class);
       if (oom != null && find(cause, DeviceLostException.class) == null) {
         reduceBatch(oom);
+      } else if (isTransient(cause, kernel)
+          && consecutiveFailures < options.maxConsecutiveRetries()) {
+        consecutiveFailures++;
+        recoveries++;
+        StepRetried event =
+            new StepRetried(
+                step + 1,
+                consecutiveFailures,
+                options.maxConsecutiveRetries(),
+                kernel.getMessage());
+        getContext().getLog().warn("{}", event);
+        emit(event);
+        sendStep();
       } else {
         onFailure(cause);
       }
@@ -434,6 +470,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       return this;
     }
     if (m.result() instanceof ModelActor.Evaluated e) {
+      consecutiveFailures = 0;
       lastAccuracy = e.accuracy();
       lastTestLoss = e.loss();
       afterEvaluation(e.loss(), e.accuracy());
@@ -443,6 +480,18 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         evalBatchSize = Math.max(1, evalBatchSize / 2);
         recoveries++;
         EvaluationBatchReduced event = new EvaluationBatchReduced(evalBatchSize, oom.getMessage());
+        getContext().getLog().warn("{}", event);
+        emit(event);
+        evaluate();
+      } else if (isTransient(f.cause(), find(f.cause(), KernelException.class))
+          && consecutiveFailures < options.maxConsecutiveRetries()) {
+        consecutiveFailures++;
+        recoveries++;
+        EvaluationRetried event =
+            new EvaluationRetried(
+                consecutiveFailures,
+                options.maxConsecutiveRetries(),
+                find(f.cause(), KernelException.class).getMessage());
         getContext().getLog().warn("{}", event);
         emit(event);
         evaluate();
@@ -569,6 +618,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       fail(none);
     }
     recoveries++;
+    consecutiveFailures = 0;
     spawnModel();
     resetEpoch();
     Optional<Checkpoint> last = sink.latest();
@@ -654,6 +704,13 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     if (events != null) {
       events.tell(e);
     }
+  }
+
+  /** A kernel fault, not one of the device's memory or loss (which have their own policies). */
+  private static boolean isTransient(Throwable cause, KernelException kernel) {
+    return kernel != null
+        && find(cause, DeviceLostException.class) == null
+        && find(cause, DeviceOutOfMemoryException.class) == null;
   }
 
   /** The first {@code type} in the cause chain of {@code t}, or null. */
