@@ -130,7 +130,9 @@ final class TrainCommand implements Callable<Integer> {
 
     InMemoryCheckpointSink sink = new InMemoryCheckpointSink();
     CompletableFuture<Result> outcome = new CompletableFuture<>();
+    // A bar only on a terminal: in logs and pipes the per-epoch lines say everything.
     boolean bar = System.console() != null;
+    EpochProgress progress = new EpochProgress(epochs);
     TrainingOptions opts = options;
     Behavior<Object> guardian =
         Behaviors.setup(
@@ -162,11 +164,9 @@ final class TrainCommand implements Callable<Integer> {
                     if (m instanceof Result r) {
                       outcome.complete(r);
                     } else if (m instanceof StepTaken s && bar) {
-                      progress(s);
+                      progress.step(s);
                     } else if (m instanceof EpochCompleted e) {
-                      if (bar) {
-                        System.err.print("\r\033[K");
-                      }
+                      progress.close();
                       out.printf(
                           Locale.ROOT,
                           "epoch %d/%d  loss %.4f  test loss %.4f  accuracy %.2f%%  %,.0f samples/s%n",
@@ -245,19 +245,6 @@ final class TrainCommand implements Callable<Integer> {
     m.put("batch", batch);
     m.put("wall_seconds", s.seconds());
     return m;
-  }
-
-  private static void progress(StepTaken s) {
-    int width = 30;
-    int done = (s.batch() + 1) * width / s.batchesPerEpoch();
-    System.err.printf(
-        Locale.ROOT,
-        "\r[%s%s] %d/%d loss %.4f",
-        "=".repeat(done),
-        " ".repeat(width - done),
-        s.batch() + 1,
-        s.batchesPerEpoch(),
-        s.loss());
   }
 
   private Dataset limit(Dataset d) {
