@@ -5,29 +5,39 @@ import io.zbmd.ml.io.HostTensor;
 import io.zbmd.ml.optim.OptimizerState;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Where a {@link TrainingSupervisor} keeps its checkpoints, and where it finds the last one after
- * losing a device. {@link InMemoryCheckpointSink} serves tests and single-process runs; a sink that
- * writes to disk comes with the persistence module. The supervisor calls both methods from its own
- * actor, one call at a time, so an implementation need not be thread-safe for it; keep {@link
- * #save} quick (or hand the work to another thread), since the supervisor waits for it.
+ * Where a {@link TrainingSupervisor} keeps its checkpoints, where it finds the last one after
+ * losing a device, and where a run resumes from: if {@link #latest()} holds a checkpoint when the
+ * run starts, the run continues from it. {@link InMemoryCheckpointSink} serves tests and
+ * single-process runs; the persistence module's sink writes files and journals them.
+ *
+ * <p>{@link #save} must return quickly: the supervisor goes on training while the returned stage
+ * is pending (write the checkpoint on another thread, never on the device's). A checkpoint counts,
+ * for {@link #latest()} and for the supervisor's {@link TrainingSupervisor.CheckpointRecorded},
+ * only once its stage completes normally, i.e. once it is durable; a run completes only after all
+ * its saves completed, and a save that fails fails the run. The supervisor calls both methods from
+ * its own actor, one call at a time; {@link #latest()} may be read from other threads too.
  *
  * <pre>{@code
  * CheckpointSink sink = new InMemoryCheckpointSink();
- * sink.save(step, epoch, weights, optimizerState, loaderPosition);
+ * sink.save(step, epoch, weights, optimizerState, loaderPosition).toCompletableFuture().join();
  * Optional<Checkpoint> last = sink.latest();
  * }</pre>
  */
 public interface CheckpointSink {
-  /** Records a checkpoint; the latest saved one is what {@link #latest()} returns. */
-  void save(
+  /**
+   * Starts recording a checkpoint; completes when it is durable, from then on the latest saved one
+   * is what {@link #latest()} returns. Saves complete in the order they were made.
+   */
+  CompletionStage<Void> save(
       long step,
       int epoch,
       Map<String, HostTensor> weights,
       OptimizerState optimizer,
       LoaderPosition position);
 
-  /** The last checkpoint saved, or empty if none was. */
+  /** The last checkpoint whose save completed, or empty if none did. */
   Optional<Checkpoint> latest();
 }

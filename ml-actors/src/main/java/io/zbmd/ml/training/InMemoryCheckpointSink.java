@@ -5,6 +5,8 @@ import io.zbmd.ml.io.HostTensor;
 import io.zbmd.ml.optim.OptimizerState;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,7 +26,7 @@ public final class InMemoryCheckpointSink implements CheckpointSink {
   private final AtomicInteger saved = new AtomicInteger();
 
   @Override
-  public void save(
+  public CompletionStage<Void> save(
       long step,
       int epoch,
       Map<String, HostTensor> weights,
@@ -32,6 +34,7 @@ public final class InMemoryCheckpointSink implements CheckpointSink {
       LoaderPosition position) {
     latest.set(new Checkpoint(step, epoch, weights, optimizer, position));
     saved.incrementAndGet();
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.zbmd.ml.optim.OptimizerState;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
@@ -32,7 +33,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * DataLoaderActor} over the training set and a {@link ModelActor} on a device, then loops: ask the
  * loader for a batch, send it as a {@link ModelActor.TrainStep}, record the loss; at the end of an
  * epoch it evaluates on the test set (every epoch if asked, always after the last) and saves a
- * {@link Checkpoint} (weights, optimizer state, loader position) to its {@link CheckpointSink}.
+ * {@link Checkpoint} (weights, optimizer state, loader position) to its {@link CheckpointSink}, and
+ * also every {@link TrainingOptions#checkpointEvery()} steps when set. Only copying the state off
+ * the device pauses training; the sink writes it while training goes on, and the run completes
+ * once every save is durable. If the sink already holds a checkpoint when the run starts, the run
+ * resumes from it ({@link ResumedFromCheckpoint}): same weights, optimizer state and next batch,
+ * so that a resumed run takes exactly the steps the interrupted one would have.
  *
  * <p>Failure policies, each survived one counting as a recovery:
  *
@@ -172,8 +178,12 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   /** An evaluation failed with a transient kernel fault and is being run again. */
   public record EvaluationRetried(int attempt, int maxRetries, String cause) implements Event {}
 
-  /** A checkpoint was saved to the sink. */
+  /** A checkpoint was saved to the sink and is durable (its save completed). */
   public record CheckpointRecorded(long step, int epoch) implements Event {}
+
+  /** The run started from the sink's latest checkpoint; {@code position} is its next batch. */
+  public record ResumedFromCheckpoint(long step, int epoch, LoaderPosition position)
+      implements Event {}
 
   // ---- internal ----
 
@@ -192,6 +202,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private record ImportReplied(ModelActor.ImportResult result) implements Command {}
 
   private record SeekReplied(DataLoaderActor.SeekResult result) implements Command {}
+
+  private record SaveCompleted(long step, int epoch, Throwable failure) implements Command {}
 
   private final ModelSpec spec;
   private final Dataset test;
@@ -240,6 +252,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private Map<String, HostTensor> pendingWeights;
   private OptimizerState pendingOptimizer;
   private Checkpoint restoring;
+  private boolean checkpointEndsEpoch;
+  private int pendingSaves;
+  private boolean completing;
 
   private TrainingSupervisor(
       ActorContext<Command> ctx,
@@ -282,7 +297,17 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
             options.epochs(),
             batchesPerEpoch,
             options.batchSize());
-    requestBatch();
+    Optional<Checkpoint> resume = sink.latest();
+    if (resume.isPresent()) {
+      restoring = resume.get();
+      ResumedFromCheckpoint event =
+          new ResumedFromCheckpoint(restoring.step(), restoring.epoch(), restoring.position());
+      ctx.getLog().info("{}", event);
+      emit(event);
+      model.tell(new ModelActor.ImportWeights(restoring.weights(), importAdapter));
+    } else {
+      requestBatch();
+    }
   }
 
   /**
@@ -338,6 +363,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         .onMessage(PositionReplied.class, this::onPosition)
         .onMessage(ImportReplied.class, this::onImport)
         .onMessage(SeekReplied.class, this::onSeek)
+        .onMessage(SaveCompleted.class, this::onSaveCompleted)
         .onSignal(ChildFailed.class, this::onChildFailed)
         .onSignal(Terminated.class, this::onChildStopped)
         .build();
@@ -404,6 +430,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       emit(new StepTaken(step, b.epoch(), b.index(), batchesPerEpoch, c.loss()));
       if (current.endOfEpoch()) {
         endEpoch();
+      } else if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0) {
+        checkpoint(false);
       } else {
         requestBatch();
       }
@@ -508,6 +536,12 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         new EpochCompleted(epochsDone, step, lastEpochLoss, testLoss, testAccuracy, perSecond);
     getContext().getLog().info("{}", event);
     emit(event);
+    checkpoint(true);
+  }
+
+  /** Copies weights, optimizer state and loader position off their actors, then saves them. */
+  private void checkpoint(boolean endsEpoch) {
+    checkpointEndsEpoch = endsEpoch;
     model.tell(new ModelActor.ExportWeights(weightsAdapter));
   }
 
@@ -541,19 +575,48 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     if (state != State.RUNNING) {
       return this;
     }
+    long savedStep = step;
+    int savedEpoch = epochsDone;
+    CompletionStage<Void> saved;
     try {
-      sink.save(step, epochsDone, pendingWeights, pendingOptimizer, m.position());
+      saved = sink.save(step, epochsDone, pendingWeights, pendingOptimizer, m.position());
     } catch (RuntimeException e) {
       fail(e);
+      return this;
     }
     pendingWeights = null;
     pendingOptimizer = null;
-    emit(new CheckpointRecorded(step, epochsDone));
+    pendingSaves++;
+    // Training goes on while the sink writes; the outcome comes back as a message.
+    getContext()
+        .pipeToSelf(saved, (ok, failure) -> new SaveCompleted(savedStep, savedEpoch, failure));
+    if (!checkpointEndsEpoch) {
+      requestBatch();
+      return this;
+    }
     resetEpoch();
     if (epochsDone >= options.epochs()) {
       complete();
     } else {
       requestBatch();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSaveCompleted(SaveCompleted m) {
+    pendingSaves--;
+    if (state != State.RUNNING) {
+      return this;
+    }
+    if (m.failure() != null) {
+      fail(
+          new IllegalStateException(
+              "the checkpoint of step " + m.step() + " could not be saved: " + m.failure(),
+              m.failure()));
+    }
+    emit(new CheckpointRecorded(m.step(), m.epoch()));
+    if (completing && pendingSaves == 0) {
+      finishCompletion();
     }
     return this;
   }
@@ -564,7 +627,15 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     epochNanos = 0;
   }
 
+  /** Completes once every save is durable: a completed run never lacks its last checkpoint. */
   private void complete() {
+    completing = true;
+    if (pendingSaves == 0) {
+      finishCompletion();
+    }
+  }
+
+  private void finishCompletion() {
     state = State.COMPLETED;
     double perSecond = trainNanos == 0 ? 0 : totalSamples * 1e9 / trainNanos;
     TrainingSummary summary =
@@ -661,7 +732,12 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       step = restoring == null ? 0 : restoring.step();
       epochsDone = restoring == null ? 0 : restoring.epoch();
       restoring = null;
-      requestBatch();
+      if (epochsDone >= options.epochs()) {
+        // Resumed from the final checkpoint: nothing is left to train.
+        complete();
+      } else {
+        requestBatch();
+      }
     } else if (m.result() instanceof DataLoaderActor.SeekRejected r) {
       fail(new IllegalStateException("the loader rejected the checkpoint's position: " + r));
     }
