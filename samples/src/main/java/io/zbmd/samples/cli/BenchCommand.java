@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
       "Benchmarks. Each prints zbmd's figures next to a baseline measured in the same JVM",
       "(raw Pekko, a direct library call) and their ratio."
     },
-    subcommands = {BenchMessagingCommand.class, BenchGemmCommand.class, BenchTrainCommand.class})
+    subcommands = {
+      BenchMessagingCommand.class,
+      BenchGemmCommand.class,
+      BenchTrainCommand.class,
+      BenchCheckpointCommand.class
+    })
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

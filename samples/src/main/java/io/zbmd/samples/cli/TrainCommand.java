@@ -2,6 +2,12 @@ package io.zbmd.samples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.zbmd.checkpoint.CheckpointedRun;
+import io.zbmd.checkpoint.CorruptCheckpointException;
+import io.zbmd.checkpoint.JournalingListener;
+import io.zbmd.checkpoint.RunConfigMismatchException;
 import io.zbmd.gpu.DeviceId;
 import io.zbmd.ml.actor.ModelSpec;
 import io.zbmd.ml.data.Dataset;
@@ -17,7 +23,7 @@ import io.zbmd.ml.nn.Sequential;
 import io.zbmd.ml.nn.Unflatten;
 import io.zbmd.ml.optim.Adam;
 import io.zbmd.ml.optim.SGD;
-import io.zbmd.ml.training.InMemoryCheckpointSink;
+import io.zbmd.ml.training.Checkpoint;
 import io.zbmd.ml.training.TrainingOptions;
 import io.zbmd.ml.training.TrainingSummary;
 import io.zbmd.ml.training.TrainingSupervisor;
@@ -32,6 +38,11 @@ import io.zbmd.samples.mnist.BundledMnist;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -39,10 +50,14 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SpawnProtocol;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -105,6 +120,29 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--summary-json", description = "Write the run's summary to this JSON file.")
   Path summaryJson;
 
+  @Option(
+      names = "--run-id",
+      description = "Name of the run. An existing run resumes from its last checkpoint (the other"
+          + " options must match how it started); a completed run says so (and, with --export,"
+          + " exports its final weights). Default: a new run-<date>-<time>-<random> id.")
+  String runId;
+
+  @Option(
+      names = "--data-dir",
+      description = "Where the journal and checkpoints live (overrides zbmd.data-dir)."
+          + " Default: ./zbmd-data.")
+  Path dataDir;
+
+  @Option(
+      names = "--checkpoint-every",
+      paramLabel = "STEPS",
+      description = "Also checkpoint every STEPS optimizer steps. Default: at the end of every"
+          + " epoch (which includes the end of the run).")
+  int checkpointEvery;
+
+  @Option(names = {"-v", "--verbose"}, description = "Also print a line per saved checkpoint.")
+  boolean verbose;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
@@ -128,78 +166,106 @@ final class TrainCommand implements Callable<Integer> {
         train.size(),
         test.size());
 
-    InMemoryCheckpointSink sink = new InMemoryCheckpointSink();
-    CompletableFuture<Result> outcome = new CompletableFuture<>();
-    // A bar only on a terminal: in logs and pipes the per-epoch lines say everything.
-    boolean bar = System.console() != null;
-    EpochProgress progress = new EpochProgress(epochs);
-    TrainingOptions opts = options;
-    Behavior<Object> guardian =
-        Behaviors.setup(
-            ctx -> {
-              ActorRef<Result> results = ctx.messageAdapter(Result.class, r -> r);
-              ActorRef<Event> events = ctx.messageAdapter(Event.class, e -> e);
-              ActorRef<TrainingSupervisor.Command> run =
-                  ctx.spawn(
-                      TrainingSupervisor.create(spec, train, test, opts, sink, results, events),
-                      "training");
-              // If it fails before it could reply (e.g. an unknown --backend), say why, not hang.
-              ctx.watch(run);
-              return Behaviors.receive(Object.class)
-                  .onSignal(
-                      ChildFailed.class,
-                      f -> {
-                        outcome.complete(new TrainingFailed(f.cause(), null));
-                        return Behaviors.same();
-                      })
-                  .onSignal(
-                      Terminated.class,
-                      t -> {
-                        outcome.complete(
-                            new TrainingFailed(new IllegalStateException("training stopped"), null));
-                        return Behaviors.same();
-                      })
-                  .onAnyMessage(
-                  m -> {
-                    if (m instanceof Result r) {
-                      outcome.complete(r);
-                    } else if (m instanceof StepTaken s && bar) {
-                      progress.step(s);
-                    } else if (m instanceof EpochCompleted e) {
-                      progress.close();
-                      out.printf(
-                          Locale.ROOT,
-                          "epoch %d/%d  loss %.4f  test loss %.4f  accuracy %.2f%%  %,.0f samples/s%n",
-                          e.epoch(),
-                          epochs,
-                          e.trainLoss(),
-                          e.testLoss(),
-                          100 * e.testAccuracy(),
-                          e.samplesPerSecond());
-                    } else if (m instanceof TrainingSupervisor.BatchSizeReduced
-                        || m instanceof TrainingSupervisor.EvaluationBatchReduced
-                        || m instanceof TrainingSupervisor.DeviceReplaced) {
-                      out.println("  recovered: " + m);
-                    }
-                    return Behaviors.same();
-                  })
-                  .build();
-            });
-    ActorSystem<Object> system = Zbmd.create(guardian, "zbmd-train");
-    system.getWhenTerminated().thenRun(() -> outcome.complete(new TrainingFailed(
-        new IllegalStateException("the actor system stopped; see the log"), null)));
-    Result result;
+    if (checkpointEvery < 0) {
+      throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+    options = options.withCheckpointEvery(checkpointEvery);
+    String id = runId != null ? runId : newRunId();
+    Config overrides =
+        dataDir == null
+            ? ConfigFactory.empty()
+            : ConfigFactory.parseMap(Map.of("zbmd.data-dir", dataDir.toAbsolutePath().toString()));
+    ActorSystem<SpawnProtocol.Command> system =
+        Zbmd.create(SpawnProtocol.create(), "zbmd-train", overrides);
     try {
-      result = outcome.get();
+      return train(system, id, spec, train, test, options, out);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+  }
+
+  private int train(
+      ActorSystem<SpawnProtocol.Command> system,
+      String id,
+      ModelSpec spec,
+      Dataset train,
+      Dataset test,
+      TrainingOptions opts,
+      PrintStream out)
+      throws Exception {
+    CheckpointedRun run;
+    try {
+      run = CheckpointedRun.open(system, id, runConfig(train, test)).toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RunConfigMismatchException m) {
+        System.err.println("refusing to resume: " + m.getMessage());
+        System.err.println("use the options the run started with, or another --run-id");
+        return 2;
+      }
+      throw e;
+    }
+    for (CorruptCheckpointException skipped : run.skipped()) {
+      System.err.println("warning: skipped " + skipped.getMessage());
+    }
+    if (run.completed()) {
+      out.printf(
+          Locale.ROOT,
+          "run %s already completed at step %d (%d epochs); nothing left to train%n",
+          id,
+          run.state().lastStep(),
+          run.state().epochsCompleted());
+      if (export != null) {
+        Checkpoint last =
+            run.resumeFrom()
+                .orElseThrow(
+                    () -> new IllegalStateException("run " + id + " has no intact checkpoint left"));
+        SafeTensors.write(export, last.weights());
+        out.println("final weights of step " + last.step() + " written to " + export);
+      }
+      return 0;
+    }
+    if (run.resumeFrom().isPresent()) {
+      Checkpoint c = run.resumeFrom().get();
+      out.printf(
+          Locale.ROOT,
+          "resuming run %s from its checkpoint at step %d (epoch %d of %d)%n",
+          id,
+          c.step(),
+          c.epoch(),
+          epochs);
+    } else {
+      out.printf(
+          Locale.ROOT,
+          "run %s: journal and checkpoints under %s (resume with --run-id %s)%n",
+          id,
+          system.settings().config().getString("zbmd.data-dir"),
+          id);
+    }
+    CompletableFuture<Result> outcome = new CompletableFuture<>();
+    system.getWhenTerminated().thenRun(() -> outcome.complete(new TrainingFailed(
+        new IllegalStateException("the actor system stopped; see the log"), null)));
+    AskPattern.<SpawnProtocol.Command, ActorRef<Object>>ask(
+            system,
+            replyTo ->
+                new SpawnProtocol.Spawn<>(
+                    driver(run, spec, train, test, opts, outcome, out),
+                    "run",
+                    Props.empty(),
+                    replyTo),
+            Duration.ofSeconds(10),
+            system.scheduler())
+        .toCompletableFuture()
+        .get();
+    Result result = outcome.get();
     if (result instanceof TrainingFailed f) {
+      run.fail(String.valueOf(f.cause())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.err.println("training failed: " + f.cause());
+      System.err.println("resume with: zbmd train --run-id " + id + " (and the same options)");
       return 1;
     }
     TrainingSummary s = ((TrainingCompleted) result).summary();
+    run.complete(s.steps(), summaryMetrics(s)).toCompletableFuture().get(30, TimeUnit.SECONDS);
     out.printf(
         Locale.ROOT,
         "done: final train loss %.4f, test accuracy %.2f%%, %,.0f samples/s, %d steps, %d recoveries,"
@@ -212,7 +278,7 @@ final class TrainCommand implements Callable<Integer> {
         s.device(),
         s.seconds());
     if (export != null) {
-      SafeTensors.write(export, sink.latest().orElseThrow().weights());
+      SafeTensors.write(export, run.sink().latest().orElseThrow().weights());
       out.println("weights written to " + export);
     }
     if (summaryJson != null) {
@@ -226,6 +292,113 @@ final class TrainCommand implements Callable<Integer> {
       out.println("summary written to " + summaryJson);
     }
     return 0;
+  }
+
+  /** Spawns the run, shows its progress, journals its events, completes {@code outcome}. */
+  private Behavior<Object> driver(
+      CheckpointedRun run,
+      ModelSpec spec,
+      Dataset train,
+      Dataset test,
+      TrainingOptions opts,
+      CompletableFuture<Result> outcome,
+      PrintStream out) {
+    // A bar only on a terminal: in logs and pipes the per-epoch lines say everything.
+    boolean bar = System.console() != null;
+    EpochProgress progress = new EpochProgress(epochs);
+    return Behaviors.setup(
+        ctx -> {
+          ActorRef<Result> results = ctx.messageAdapter(Result.class, r -> r);
+          ActorRef<Event> events =
+              ctx.spawn(
+                  JournalingListener.create(
+                      run.journal(), ctx.messageAdapter(Event.class, e -> e)),
+                  "journaling");
+          ActorRef<TrainingSupervisor.Command> supervisor =
+              ctx.spawn(
+                  TrainingSupervisor.create(spec, train, test, opts, run.sink(), results, events),
+                  "training");
+          // If it fails before it could reply (e.g. an unknown --backend), say why, not hang.
+          ctx.watch(supervisor);
+          return Behaviors.receive(Object.class)
+              .onSignal(
+                  ChildFailed.class,
+                  f -> {
+                    outcome.complete(new TrainingFailed(f.cause(), null));
+                    return Behaviors.same();
+                  })
+              .onSignal(
+                  Terminated.class,
+                  t -> {
+                    outcome.complete(
+                        new TrainingFailed(new IllegalStateException("training stopped"), null));
+                    return Behaviors.same();
+                  })
+              .onAnyMessage(
+                  m -> {
+                    if (m instanceof Result r) {
+                      outcome.complete(r);
+                    } else if (m instanceof StepTaken s && bar) {
+                      progress.step(s);
+                    } else if (m instanceof EpochCompleted e) {
+                      progress.close();
+                      out.printf(
+                          Locale.ROOT,
+                          "epoch %d/%d  loss %.4f  test loss %.4f  accuracy %.2f%%  %,.0f"
+                              + " samples/s%n",
+                          e.epoch(),
+                          epochs,
+                          e.trainLoss(),
+                          e.testLoss(),
+                          100 * e.testAccuracy(),
+                          e.samplesPerSecond());
+                    } else if (m instanceof TrainingSupervisor.CheckpointRecorded c && verbose) {
+                      // Printed once durable: the journal holds it and its file is fsynced.
+                      out.printf(
+                          Locale.ROOT, "  checkpoint saved: step %d (epoch %d)%n", c.step(), c.epoch());
+                    } else if (m instanceof TrainingSupervisor.BatchSizeReduced
+                        || m instanceof TrainingSupervisor.EvaluationBatchReduced
+                        || m instanceof TrainingSupervisor.DeviceReplaced) {
+                      out.println("  recovered: " + m);
+                    }
+                    return Behaviors.same();
+                  })
+              .build();
+        });
+  }
+
+  /** What a resumed run must share with the run it resumes: all that shapes its training. */
+  private Map<String, String> runConfig(Dataset train, Dataset test) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("model", describeModel());
+    m.put("optimizer", optimizer);
+    m.put("lr", String.valueOf(lr()));
+    m.put("batch", String.valueOf(batch));
+    m.put("epochs", String.valueOf(epochs));
+    m.put("seed", String.valueOf(seed));
+    m.put("data", data == null ? "bundled" : data.toAbsolutePath().toString());
+    m.put("train_size", String.valueOf(train.size()));
+    m.put("test_size", String.valueOf(test.size()));
+    return m;
+  }
+
+  private static Map<String, Double> summaryMetrics(TrainingSummary s) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("final_train_loss", s.finalTrainLoss());
+    m.put("test_loss", s.testLoss());
+    m.put("test_accuracy", s.testAccuracy());
+    m.put("samples_per_second", s.samplesPerSecond());
+    return m;
+  }
+
+  /** run-20261125-203512-3f9a: sortable, and unique enough for one machine. */
+  static String newRunId() {
+    return "run-"
+        + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
+            .withZone(ZoneOffset.UTC)
+            .format(Instant.now())
+        + "-"
+        + String.format(Locale.ROOT, "%04x", new SecureRandom().nextInt(0x10000));
   }
 
   private Map<String, Object> toJson(TrainingSummary s) {
