@@ -32,7 +32,15 @@ public final class Requirements {
   /** Environment variable with the JDBC URL of the PostgreSQL server tests use. */
   public static final String POSTGRES_URL_ENV = "ZBMD_POSTGRES_URL";
 
+  /** Environment variable with the user tests log in to PostgreSQL as. */
+  public static final String POSTGRES_USER_ENV = "ZBMD_POSTGRES_USER";
+
+  /** Environment variable with that user's password. */
+  public static final String POSTGRES_PASSWORD_ENV = "ZBMD_POSTGRES_PASSWORD";
+
   static final String DEFAULT_POSTGRES_URL = "jdbc:postgresql://127.0.0.1:5432/zbmd";
+  static final String DEFAULT_POSTGRES_USER = "zbmd";
+  static final String DEFAULT_POSTGRES_PASSWORD = "zbmd";
 
   private static final List<String> LIB_DIRS =
       List.of(
@@ -105,6 +113,21 @@ public final class Requirements {
   public static String postgresUrl() {
     String env = System.getenv(POSTGRES_URL_ENV);
     return env == null || env.isBlank() ? DEFAULT_POSTGRES_URL : env;
+  }
+
+  /** The PostgreSQL user tests log in as ({@value #POSTGRES_USER_ENV}, default {@code zbmd}). */
+  public static String postgresUser() {
+    String env = System.getenv(POSTGRES_USER_ENV);
+    return env == null || env.isBlank() ? DEFAULT_POSTGRES_USER : env;
+  }
+
+  /**
+   * The password of {@link #postgresUser()} ({@value #POSTGRES_PASSWORD_ENV}, default {@code
+   * zbmd}); an empty variable means an empty password.
+   */
+  public static String postgresPassword() {
+    String env = System.getenv(POSTGRES_PASSWORD_ENV);
+    return env == null ? DEFAULT_POSTGRES_PASSWORD : env;
   }
 
   /**
