@@ -55,7 +55,7 @@ final class RunsCommand implements Callable<Integer> {
             ConfigFactory.parseMap(Map.of("zbmd.data-dir", dir.toAbsolutePath().toString())));
     List<RunState> runs;
     try {
-      runs = RunsQuery.all(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      runs = RunsQuery.create(system).runs().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

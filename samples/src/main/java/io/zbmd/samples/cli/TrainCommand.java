@@ -200,7 +200,6 @@ final class TrainCommand implements Callable<Integer> {
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RunConfigMismatchException m) {
         System.err.println("refusing to resume: " + m.getMessage());
-        System.err.println("use the options the run started with, or another --run-id");
         return 2;
       }
       throw e;

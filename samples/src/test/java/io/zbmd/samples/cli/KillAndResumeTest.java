@@ -55,7 +55,7 @@ class KillAndResumeTest {
       cmd.addAll(
           List.of(
               "train", "--run-id", runId, "--data-dir", dataDir.toString(),
-              "--backend", "cpu", "--limit", "2000", "--epochs", "3", "--batch", "32",
+              "--backend", "cpu", "--limit", "2000", "--epochs", "8", "--batch", "32",
               "--hidden", "256", "--checkpoint-every", "3", "--verbose",
               "--export", export.toString()));
       process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -66,8 +66,8 @@ class KillAndResumeTest {
                     new BufferedReader(
                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                   for (String l; (l = r.readLine()) != null; ) {
+                    all.add(l); // first: whoever sees the line in the queue finds it in all
                     lines.add(l);
-                    all.add(l);
                   }
                 } catch (IOException ignored) {
                   // the process was killed
@@ -150,14 +150,13 @@ class KillAndResumeTest {
             + "\n" + String.join("\n", child.all));
       }
       boolean atWrite = kills % 3 == 2;
+      Thread.sleep(random.nextInt(1500));
       if (atWrite) {
-        // Kill the moment a checkpoint's temporary file shows up: mid-write or mid-fsync.
+        // Then kill the moment a checkpoint's temporary file shows up: mid-write or mid-fsync.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline && !hasTemporary(checkpoints) && child.process.isAlive()) {
           Thread.onSpinWait();
         }
-      } else {
-        Thread.sleep(random.nextInt(900));
       }
       if (!child.process.isAlive()) {
         fail("the run ended before it was killed " + KILLS + " times (" + kills + "); seed " + seed);
