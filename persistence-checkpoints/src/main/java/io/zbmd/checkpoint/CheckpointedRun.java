@@ -4,7 +4,11 @@ import com.typesafe.config.Config;
 import io.zbmd.ml.training.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +22,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A training run with a journal and checkpoint files: opening it starts the run in its {@link
  * TrainingJournal} (or resumes it, refusing a different configuration), removes temporary files a
- * crash left, finds the newest intact checkpoint (skipping corrupt ones with a warning) and builds
+ * crash left, finds the newest intact checkpoint (skipping damaged ones with a warning: they leave
+ * the journal and their files are renamed to {@code .corrupt}) and builds
  * the {@link JournaledCheckpointSink} that a {@code TrainingSupervisor} then resumes from and
  * saves into. Paths and intervals come from {@code zbmd.checkpoint} in the system's config.
  *
@@ -38,6 +45,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * }</pre>
  */
 public final class CheckpointedRun {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointedRun.class);
+
   private final String runId;
   private final ActorSystem<?> system;
   private final ActorRef<TrainingJournal.Command> journal;
@@ -107,6 +116,20 @@ public final class CheckpointedRun {
               }
               CheckpointRecovery.Recovered recovered =
                   CheckpointRecovery.latestValid(store, state.checkpoints());
+              // Skipped checkpoints leave the journal (so that training may record the steps
+              // after the one it resumes from again), and their files are set aside, not deleted.
+              List<CheckpointEntry> kept = new ArrayList<>(state.checkpoints());
+              for (CorruptCheckpointException bad : recovered.skipped()) {
+                AskPattern.<TrainingJournal.Command, Done>ask(
+                        journal,
+                        replyTo -> new TrainingJournal.RecordCheckpointDeleted(bad.location(), replyTo),
+                        timeout,
+                        system.scheduler())
+                    .toCompletableFuture()
+                    .join();
+                kept.removeIf(e -> e.uri().equals(bad.location()));
+                setAside(bad.location());
+              }
               JournaledCheckpointSink sink =
                   new JournaledCheckpointSink(
                       system,
@@ -114,7 +137,7 @@ public final class CheckpointedRun {
                       store,
                       runId,
                       keepLast,
-                      state.checkpoints(),
+                      kept,
                       recovered.checkpoint().orElse(null),
                       writer,
                       timeout);
@@ -122,6 +145,21 @@ public final class CheckpointedRun {
                   runId, system, journal, state, opened.created(), recovered, sink, timeout);
             },
             writer);
+  }
+
+  /** Renames a damaged checkpoint file to {@code <name>.corrupt}, kept for inspection. */
+  private static void setAside(String uri) {
+    try {
+      Path file = Path.of(URI.create(uri));
+      if (Files.exists(file)) {
+        Files.move(
+            file,
+            file.resolveSibling(file.getFileName() + ".corrupt"),
+            StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      log.warn("could not set aside the damaged checkpoint {}: {}", uri, e.toString());
+    }
   }
 
   public String runId() {

@@ -212,6 +212,15 @@ class CheckpointedRunTest {
         });
   }
 
+  private static List<Long> journaledSteps(ActorTestKit kit, String runId) {
+    org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<RunState> probe = kit.createTestProbe();
+    kit.spawn(TrainingJournal.create(runId), "peek-" + System.nanoTime())
+        .tell(new TrainingJournal.GetRun(probe.getRef()));
+    return probe.receiveMessage(java.time.Duration.ofSeconds(30)).checkpoints().stream()
+        .map(CheckpointEntry::step)
+        .toList();
+  }
+
   private CorruptCheckpointException reopenExpectingFallback(String runId) {
     CorruptCheckpointException[] skipped = new CorruptCheckpointException[1];
     withSystem(
@@ -220,7 +229,14 @@ class CheckpointedRunTest {
           assertSame(checkpoint(10), run.resumeFrom().orElseThrow());
           assertEquals(1, run.skipped().size());
           skipped[0] = assertInstanceOf(CorruptCheckpointException.class, run.skipped().get(0));
-          // Training goes on from step 10, and its next checkpoint replaces the bad file.
+          // The damaged one left the journal and its file was set aside, not deleted.
+          assertEquals(List.of(10L), journaledSteps(kit, runId));
+          assertFalse(Files.exists(Path.of(URI.create(skipped[0].location()))));
+          if (!skipped[0].getMessage().contains("missing")) {
+            assertTrue(Files.exists(Path.of(URI.create(skipped[0].location() + ".corrupt"))));
+          }
+          // Training goes on from step 10: a checkpoint before the skipped step 20 is accepted.
+          save(run, 15);
           save(run, 20);
           assertEquals(20, run.sink().latest().orElseThrow().step());
         });

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Zero data loss, end to end: {@code zbmd train} runs in a separate JVM and is killed with SIGKILL
  * at random moments, some of them while a checkpoint file is being written; each time it is
- * started again with the same {@code --run-id} and resumes. Its final weights must be
+ * started again with the same {@code --run-id} and resumes. The moments alternate: anywhere, the
+ * instant a checkpoint was reported saved, and while a checkpoint file is being written. Its final weights must be
  * bit-identical to those of an uninterrupted run with the same seed on the CPU backend, and no
  * checkpoint the killed process had reported as saved may be missing when it resumes.
  */
@@ -149,10 +150,16 @@ class KillAndResumeTest {
         fail("the run ended before it was killed " + KILLS + " times (" + kills + "); seed " + seed
             + "\n" + String.join("\n", child.all));
       }
-      boolean atWrite = kills % 3 == 2;
+      // Three kinds of moment, in turn: anywhere; the moment a checkpoint was reported saved
+      // (its journal record must already be durable); during a checkpoint's write.
+      int kind = kills % 3;
+      boolean atWrite = kind == 2;
       Thread.sleep(random.nextInt(1500));
-      if (atWrite) {
-        // Then kill the moment a checkpoint's temporary file shows up: mid-write or mid-fsync.
+      if (kind == 1) {
+        child.lines.clear();
+        child.await("checkpoint saved", 20);
+      } else if (atWrite) {
+        // Kill the moment a checkpoint's temporary file shows up: mid-write or mid-fsync.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline && !hasTemporary(checkpoints) && child.process.isAlive()) {
           Thread.onSpinWait();
@@ -168,7 +175,7 @@ class KillAndResumeTest {
       }
       previouslySaved = child.lastSavedStep();
       log.add("kill " + kills + ": resumed at " + resumedAt + ", last saved " + previouslySaved
-          + (atWrite ? " (at a write)" : ""));
+          + (kind == 1 ? " (right after a save)" : atWrite ? " (at a write)" : ""));
     }
     Child last = new Child(dataDir, "killed", export);
     assertEquals(0, last.finish(), () -> String.join("\n", last.all));
