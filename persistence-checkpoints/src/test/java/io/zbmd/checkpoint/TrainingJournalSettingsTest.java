@@ -23,17 +23,17 @@ class TrainingJournalSettingsTest {
     JournalSettings s = settings("");
     assertEquals(JournalSettings.Database.H2, s.database());
     assertEquals(
-        "jdbc:h2:file:" + CWD + "/zbmd-data/journal/zbmd;DATABASE_TO_UPPER=false", s.url());
+        "jdbc:h2:file:" + CWD + "/zbmd-data/journal/zbmd;DATABASE_TO_UPPER=false;WRITE_DELAY=0", s.url());
   }
 
   @Test
   void aDataDirWithoutDotSlashWorksToo() {
     // H2 itself refuses jdbc:h2:file:zbmd-data/...; the settings make it absolute.
     assertEquals(
-        "jdbc:h2:file:" + CWD + "/runs/zbmd-data/journal/zbmd;DATABASE_TO_UPPER=false",
+        "jdbc:h2:file:" + CWD + "/runs/zbmd-data/journal/zbmd;DATABASE_TO_UPPER=false;WRITE_DELAY=0",
         settings("zbmd.data-dir = runs/zbmd-data").url());
     assertEquals(
-        "jdbc:h2:file:/var/lib/zbmd/journal/zbmd;DATABASE_TO_UPPER=false",
+        "jdbc:h2:file:/var/lib/zbmd/journal/zbmd;DATABASE_TO_UPPER=false;WRITE_DELAY=0",
         settings("zbmd.data-dir = /var/lib/zbmd").url());
   }
 

@@ -18,6 +18,52 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainCommandTest {
   @TempDir Path dir;
 
+  private static String run(String... args) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream old = System.out;
+    System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      int rc = ZbmdCli.commandLine().execute(args);
+      return rc + "\n" + bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  @Test
+  void aRunIsJournaledUnderTheDataDirAndItsIdFindsItAgain() throws Exception {
+    String data = dir.resolve("data").toString();
+    String[] train = {
+      "train", "--epochs", "2", "--limit", "500", "--hidden", "32", "--backend", "cpu",
+      "--data-dir", data, "--run-id", "r1", "--checkpoint-every", "5", "--verbose"
+    };
+    String first = run(train);
+    assertTrue(first.startsWith("0\n"), first);
+    assertTrue(first.contains("run r1: journal and checkpoints under"), first);
+    assertTrue(first.contains("checkpoint saved: step 5 (epoch 0)"), first);
+    assertTrue(java.nio.file.Files.exists(dir.resolve("data/journal/zbmd.mv.db")), first);
+    assertTrue(java.nio.file.Files.isDirectory(dir.resolve("data/checkpoints/r1")), first);
+
+    // The same id again: completed, nothing to train; --export writes its final weights.
+    Path weights = dir.resolve("final.safetensors");
+    String[] again = java.util.Arrays.copyOf(train, train.length + 2);
+    again[train.length] = "--export";
+    again[train.length + 1] = weights.toString();
+    String second = run(again);
+    assertTrue(second.startsWith("0\n"), second);
+    assertTrue(second.contains("run r1 already completed at step 16"), second);
+    assertEquals(4, SafeTensors.read(weights).size());
+
+    // Other options under the same id: refused, naming the difference.
+    String[] other = train.clone();
+    other[2] = "3";
+    assertEquals(2, ZbmdCli.commandLine().execute(other));
+
+    String runs = run("runs", "--data-dir", data);
+    assertTrue(runs.contains("r1  COMPLETED  step 16  epochs 2"), runs);
+    assertTrue(runs.contains("checkpoint step 16 (epoch 2)"), runs);
+  }
+
   @Test
   void oneEpochWritesTheSummaryJsonAndTheWeights() throws Exception {
     Path summary = dir.resolve("summary.json");
@@ -26,6 +72,7 @@ class TrainCommandTest {
         ZbmdCli.commandLine()
             .execute(
                 "train", "--epochs", "1", "--limit", "1000", "--hidden", "64", "--backend", "cpu",
+                "--data-dir", dir.resolve("data").toString(),
                 "--summary-json", summary.toString(), "--export", weights.toString());
     assertEquals(0, rc);
     JsonNode json = new ObjectMapper().readTree(summary.toFile());
@@ -74,7 +121,8 @@ class TrainCommandTest {
         ZbmdCli.commandLine()
             .execute(
                 "train", "--model", "cnn", "--optimizer", "sgd", "--epochs", "1", "--limit", "256",
-                "--batch", "32", "--summary-json", summary.toString());
+                "--batch", "32", "--data-dir", dir.resolve("data").toString(),
+                "--summary-json", summary.toString());
     assertEquals(0, rc);
     JsonNode json = new ObjectMapper().readTree(summary.toFile());
     assertEquals(8, json.get("steps").asInt());
