@@ -205,6 +205,9 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
 
   private record SaveCompleted(long step, int epoch, Throwable failure) implements Command {}
 
+  /** Saves being written at most; a checkpoint due beyond that waits for one to finish. */
+  public static final int MAX_PENDING_SAVES = 2;
+
   private final ModelSpec spec;
   private final Dataset test;
   private final TrainingOptions options;
@@ -254,6 +257,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private Checkpoint restoring;
   private boolean checkpointEndsEpoch;
   private int pendingSaves;
+  private boolean checkpointWaiting;
   private boolean completing;
 
   private TrainingSupervisor(
@@ -539,9 +543,18 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     checkpoint(true);
   }
 
-  /** Copies weights, optimizer state and loader position off their actors, then saves them. */
+  /**
+   * Copies weights, optimizer state and loader position off their actors, then saves them. With
+   * {@link #MAX_PENDING_SAVES} saves still being written, training waits for one to finish first:
+   * a disk slower than the checkpoint interval slows training down instead of piling up copies
+   * of the model in memory.
+   */
   private void checkpoint(boolean endsEpoch) {
     checkpointEndsEpoch = endsEpoch;
+    if (pendingSaves >= MAX_PENDING_SAVES) {
+      checkpointWaiting = true;
+      return;
+    }
     model.tell(new ModelActor.ExportWeights(weightsAdapter));
   }
 
@@ -615,6 +628,10 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
               m.failure()));
     }
     emit(new CheckpointRecorded(m.step(), m.epoch()));
+    if (checkpointWaiting) {
+      checkpointWaiting = false;
+      checkpoint(checkpointEndsEpoch);
+    }
     if (completing && pendingSaves == 0) {
       finishCompletion();
     }
