@@ -85,6 +85,8 @@ public record RunState(
       return with(RunStatus.RUNNING, checkpoints, epochsCompleted, lastStep, null, at);
     } else if (event instanceof CheckpointRecorded e) {
       List<CheckpointEntry> more = new ArrayList<>(checkpoints);
+      // The same file written again (a step trained again after a recovery) replaces its entry.
+      more.removeIf(c -> c.uri().equals(e.uri()));
       more.add(
           new CheckpointEntry(
               e.step(), e.epoch(), e.uri(), e.sha256(), e.bytes(), e.metrics(), at));

@@ -33,7 +33,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -186,30 +185,7 @@ public final class CheckpointStallBenchmark {
       }
       long start = System.nanoTime();
       system.systemActorOf(
-          Behaviors.setup(
-              ctx -> {
-                ActorRef<Result> results =
-                    ctx.spawn(
-                        Behaviors.receive(Result.class)
-                            .onAnyMessage(
-                                r -> {
-                                  outcome.complete(r);
-                                  return Behaviors.stopped();
-                                })
-                            .build(),
-                        "results");
-                ctx.spawn(
-                    TrainingSupervisor.create(
-                        spec,
-                        train,
-                        test,
-                        options.withCheckpointEvery(every),
-                        sink,
-                        results,
-                        ctx.spawn(clock.behavior(), "clock")),
-                    "training");
-                return Behaviors.empty();
-              }),
+          clock.training(spec, train, test, options.withCheckpointEvery(every), sink, outcome),
           "run",
           org.apache.pekko.actor.typed.Props.empty());
       Result r = outcome.get(10, TimeUnit.MINUTES);

@@ -42,6 +42,37 @@ final class EventClock {
     return out.stream().mapToLong(Long::longValue).toArray();
   }
 
+  /**
+   * A run of {@code TrainingSupervisor.create(...)} whose events this clock stamps and whose
+   * result completes {@code outcome}.
+   */
+  Behavior<Void> training(
+      io.zbmd.ml.actor.ModelSpec spec,
+      io.zbmd.ml.data.Dataset train,
+      io.zbmd.ml.data.Dataset test,
+      io.zbmd.ml.training.TrainingOptions options,
+      io.zbmd.ml.training.CheckpointSink sink,
+      java.util.concurrent.CompletableFuture<TrainingSupervisor.Result> outcome) {
+    return Behaviors.setup(
+        ctx -> {
+          org.apache.pekko.actor.typed.ActorRef<TrainingSupervisor.Result> results =
+              ctx.spawn(
+                  Behaviors.receive(TrainingSupervisor.Result.class)
+                      .onAnyMessage(
+                          r -> {
+                            outcome.complete(r);
+                            return Behaviors.stopped();
+                          })
+                      .build(),
+                  "results");
+          ctx.spawn(
+              TrainingSupervisor.create(
+                  spec, train, test, options, sink, results, ctx.spawn(behavior(), "clock")),
+              "training");
+          return Behaviors.empty();
+        });
+  }
+
   static double medianMillis(long[] nanos) {
     if (nanos.length == 0) {
       return Double.NaN;

@@ -17,9 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Recovery time from an injected {@code DeviceLostException} to the next completed step. The
@@ -108,30 +106,7 @@ public final class RecoveryBenchmark {
     CompletableFuture<Result> outcome = new CompletableFuture<>();
     ActorSystem<Void> system =
         Zbmd.create(
-            Behaviors.setup(
-                ctx -> {
-                  ActorRef<Result> results =
-                      ctx.spawn(
-                          Behaviors.receive(Result.class)
-                              .onAnyMessage(
-                                  r -> {
-                                    outcome.complete(r);
-                                    return Behaviors.stopped();
-                                  })
-                              .build(),
-                          "results");
-                  ctx.spawn(
-                      TrainingSupervisor.create(
-                          spec,
-                          train,
-                          test,
-                          options,
-                          new InMemoryCheckpointSink(),
-                          results,
-                          ctx.spawn(clock.behavior(), "clock")),
-                      "training");
-                  return Behaviors.empty();
-                }),
+            clock.training(spec, train, test, options, new InMemoryCheckpointSink(), outcome),
             "recovery-bench",
             ConfigFactory.parseString(
                 "zbmd.gpu.backends = [faulty, cpu]\n"
