@@ -92,18 +92,31 @@ public final class JournaledCheckpointSink implements CheckpointSink {
   }
 
   @Override
-  public synchronized CompletionStage<Void> save(
+  public CompletionStage<Void> save(
       long step,
       int epoch,
       Map<String, HostTensor> weights,
       OptimizerState optimizer,
       LoaderPosition position) {
+    return save(step, epoch, weights, optimizer, position, Map.of());
+  }
+
+  /** Also records {@code metrics} (e.g. the loss) with the checkpoint in the journal. */
+  @Override
+  public synchronized CompletionStage<Void> save(
+      long step,
+      int epoch,
+      Map<String, HostTensor> weights,
+      OptimizerState optimizer,
+      LoaderPosition position,
+      Map<String, Double> metrics) {
     Checkpoint c = new Checkpoint(step, epoch, weights, optimizer, position);
+    Map<String, Double> figures = Map.copyOf(metrics);
     // One at a time and in order: a later checkpoint never overtakes an earlier one.
     CompletableFuture<Void> next =
         tail.exceptionally(previous -> null)
             .thenApplyAsync(ignored -> write(c), writer)
-            .thenCompose(stored -> record(c, stored))
+            .thenCompose(stored -> record(c, stored, figures))
             .thenComposeAsync(ignored -> retain(), writer);
     tail = next;
     return next;
@@ -128,13 +141,14 @@ public final class JournaledCheckpointSink implements CheckpointSink {
     }
   }
 
-  private CompletionStage<Void> record(Checkpoint c, StoredCheckpoint s) {
+  private CompletionStage<Void> record(
+      Checkpoint c, StoredCheckpoint s, Map<String, Double> metrics) {
     CompletionStage<TrainingJournal.RecordReply> reply =
         AskPattern.ask(
             journal,
             replyTo ->
                 new TrainingJournal.RecordCheckpoint(
-                    s.step(), s.epoch(), s.uri(), s.sha256(), s.bytes(), Map.of(), replyTo),
+                    s.step(), s.epoch(), s.uri(), s.sha256(), s.bytes(), metrics, replyTo),
             askTimeout,
             system.scheduler());
     return reply.thenAccept(
@@ -148,7 +162,7 @@ public final class JournaledCheckpointSink implements CheckpointSink {
             retained.removeIf(e -> e.uri().equals(s.uri()));
             retained.addLast(
                 new CheckpointEntry(
-                    s.step(), s.epoch(), s.uri(), s.sha256(), s.bytes(), Map.of(), null));
+                    s.step(), s.epoch(), s.uri(), s.sha256(), s.bytes(), metrics, null));
           }
           latest = c;
         });

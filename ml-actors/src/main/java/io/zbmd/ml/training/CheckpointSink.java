@@ -38,6 +38,22 @@ public interface CheckpointSink {
       OptimizerState optimizer,
       LoaderPosition position);
 
+  /**
+   * {@link #save(long, int, Map, OptimizerState, LoaderPosition)} with the run's figures at this
+   * point ({@code loss}: the last step's; {@code test_loss}, {@code test_accuracy}: the last
+   * evaluation's, when there was one), for sinks that record them next to the checkpoint. By
+   * default they are dropped.
+   */
+  default CompletionStage<Void> save(
+      long step,
+      int epoch,
+      Map<String, HostTensor> weights,
+      OptimizerState optimizer,
+      LoaderPosition position,
+      Map<String, Double> metrics) {
+    return save(step, epoch, weights, optimizer, position);
+  }
+
   /** The last checkpoint whose save completed, or empty if none did. */
   Optional<Checkpoint> latest();
 }

@@ -592,7 +592,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     int savedEpoch = epochsDone;
     CompletionStage<Void> saved;
     try {
-      saved = sink.save(step, epochsDone, pendingWeights, pendingOptimizer, m.position());
+      saved =
+          sink.save(step, epochsDone, pendingWeights, pendingOptimizer, m.position(), metrics());
     } catch (RuntimeException e) {
       fail(e);
       return this;
@@ -614,6 +615,21 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       requestBatch();
     }
     return this;
+  }
+
+  /** The figures recorded with a checkpoint: the finite ones of loss and the last evaluation. */
+  private Map<String, Double> metrics() {
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    if (Double.isFinite(lastLoss)) {
+      m.put("loss", lastLoss);
+    }
+    if (Double.isFinite(lastTestLoss)) {
+      m.put("test_loss", lastTestLoss);
+    }
+    if (Double.isFinite(lastAccuracy)) {
+      m.put("test_accuracy", lastAccuracy);
+    }
+    return m;
   }
 
   private Behavior<Command> onSaveCompleted(SaveCompleted m) {

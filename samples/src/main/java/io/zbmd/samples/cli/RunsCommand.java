@@ -95,9 +95,12 @@ final class RunsCommand implements Callable<Integer> {
         boolean present = Files.isRegularFile(Path.of(URI.create(c.uri())));
         out.printf(
             Locale.ROOT,
-            "  checkpoint step %d (epoch %d)  %s  sha256 %s…  %,d bytes%s%n",
+            "  checkpoint step %d (epoch %d)%s  %s  sha256 %s…  %,d bytes%s%n",
             c.step(),
             c.epoch(),
+            c.metrics().containsKey("loss")
+                ? String.format(Locale.ROOT, "  loss %.4f", c.metrics().get("loss"))
+                : "",
             Path.of(URI.create(c.uri())),
             c.sha256().substring(0, 12),
             c.bytes(),
