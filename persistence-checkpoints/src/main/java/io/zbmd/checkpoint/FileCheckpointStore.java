@@ -44,8 +44,9 @@ import java.util.regex.Pattern;
  * the parameter when the element counts agree, else 1-D), and in {@code __metadata__}: {@code
  * format = zbmd-checkpoint/1}, {@code step}, {@code epoch}, {@code optimizer}, {@code
  * optimizer.step}, {@code loader.epoch}, {@code loader.batch}, {@code loader.seed}, {@code
- * loader.batch_size}, and {@code weights.order} / {@code optimizer.order} (JSON arrays of names) so
- * that {@link #read} rebuilds the maps in the order they were written.
+ * loader.batch_size}, {@code rng} (a JSON object: where the model's generators stand, e.g. {@code
+ * {"drop.masks_drawn": 120}}), and {@code weights.order} / {@code optimizer.order} (JSON arrays of
+ * names) so that {@link #read} rebuilds the maps in the order they were written.
  *
  * <p>A write goes to {@code <name>.tmp} in the same directory, is forced to disk, renamed over the
  * final name atomically, and the directory is forced: a crash at any moment leaves either the old
@@ -222,6 +223,9 @@ public final class FileCheckpointStore implements CheckpointStore {
     meta.put("loader.batch", Integer.toString(p.batch()));
     meta.put("loader.seed", Long.toString(p.seed()));
     meta.put("loader.batch_size", Integer.toString(p.batchSize()));
+    // The loader's shuffle is drawn from its seed and the epoch; the model's own generators
+    // (dropout masks) say how far they are.
+    meta.put("rng", rngJson(c.rngState()));
     // safetensors headers are sorted by dtype and name: keep the maps' order here.
     meta.put("weights.order", toJson(List.copyOf(c.weights().keySet())));
     meta.put("optimizer.order", toJson(List.copyOf(opt.buffers().keySet())));
@@ -302,7 +306,9 @@ public final class FileCheckpointStore implements CheckpointStore {
               Integer.parseInt(required(meta, "loader.batch")),
               Long.parseLong(required(meta, "loader.seed")),
               Integer.parseInt(required(meta, "loader.batch_size")));
-      return new Checkpoint(step, epoch, weights, opt, position);
+      // Files written before the model's generators were saved have none: an empty state.
+      Map<String, Long> rng = meta.containsKey("rng") ? rngOf(meta.get("rng")) : Map.of();
+      return new Checkpoint(step, epoch, weights, opt, position, rng);
     } catch (RuntimeException e) {
       // NumberFormatException, the records' own validation and ours above.
       throw new CorruptCheckpointException(
@@ -345,6 +351,34 @@ public final class FileCheckpointStore implements CheckpointStore {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(
           "metadata \"" + key + "\" is not a JSON array of names: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String rngJson(Map<String, Long> rng) {
+    try {
+      return JSON.writeValueAsString(rng);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError("a map of numbers is always JSON", e);
+    }
+  }
+
+  private static Map<String, Long> rngOf(String json) {
+    try {
+      Map<String, Long> out = new java.util.LinkedHashMap<>();
+      JSON.readTree(json)
+          .fields()
+          .forEachRemaining(
+              e -> {
+                if (!e.getValue().canConvertToLong() || !e.getValue().isIntegralNumber()) {
+                  throw new IllegalStateException(
+                      "metadata \"rng\" has a non-integer " + e.getKey() + ": " + e.getValue());
+                }
+                out.put(e.getKey(), e.getValue().longValue());
+              });
+      return out;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(
+          "metadata \"rng\" is not a JSON object: " + e.getOriginalMessage(), e);
     }
   }
 

@@ -1,8 +1,5 @@
 package io.zbmd.checkpoint;
 
-import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.optim.OptimizerState;
 import io.zbmd.ml.training.Checkpoint;
 import io.zbmd.ml.training.CheckpointSink;
 import java.io.IOException;
@@ -91,26 +88,9 @@ public final class JournaledCheckpointSink implements CheckpointSink {
     this.askTimeout = Objects.requireNonNull(askTimeout, "askTimeout");
   }
 
-  @Override
-  public CompletionStage<Void> save(
-      long step,
-      int epoch,
-      Map<String, HostTensor> weights,
-      OptimizerState optimizer,
-      LoaderPosition position) {
-    return save(step, epoch, weights, optimizer, position, Map.of());
-  }
-
   /** Also records {@code metrics} (e.g. the loss) with the checkpoint in the journal. */
   @Override
-  public synchronized CompletionStage<Void> save(
-      long step,
-      int epoch,
-      Map<String, HostTensor> weights,
-      OptimizerState optimizer,
-      LoaderPosition position,
-      Map<String, Double> metrics) {
-    Checkpoint c = new Checkpoint(step, epoch, weights, optimizer, position);
+  public synchronized CompletionStage<Void> save(Checkpoint c, Map<String, Double> metrics) {
     Map<String, Double> figures = Map.copyOf(metrics);
     // One at a time and in order: a later checkpoint never overtakes an earlier one.
     CompletableFuture<Void> next =

@@ -88,11 +88,7 @@ class CheckpointedRunTest {
   }
 
   private static void save(CheckpointedRun run, long step) {
-    Checkpoint c = checkpoint(step);
-    run.sink()
-        .save(c.step(), c.epoch(), c.weights(), c.optimizer(), c.position())
-        .toCompletableFuture()
-        .join();
+    run.sink().save(checkpoint(step)).toCompletableFuture().join();
   }
 
   private static void assertSame(Checkpoint expected, Checkpoint actual) {

@@ -62,13 +62,15 @@ class FileCheckpointStoreTest {
         3,
         weights,
         new OptimizerState("Adam", step, buffers),
-        new LoaderPosition(3, 17, 42L, 64));
+        new LoaderPosition(3, 17, 42L, 64),
+        Map.of("drop1.masks_drawn", 7_000_000_001L, "drop2.masks_drawn", 0L));
   }
 
   private static void assertSameCheckpoint(Checkpoint expected, Checkpoint actual) {
     assertEquals(expected.step(), actual.step());
     assertEquals(expected.epoch(), actual.epoch());
     assertEquals(expected.position(), actual.position());
+    assertEquals(expected.rngState(), actual.rngState(), "the model's generators");
     assertEquals(List.copyOf(expected.weights().keySet()), List.copyOf(actual.weights().keySet()));
     assertEquals(expected.weights(), actual.weights(), "dtype, shape and bytes of every weight");
     assertEquals(expected.optimizer().optimizer(), actual.optimizer().optimizer());
@@ -338,7 +340,9 @@ class FileCheckpointStoreTest {
     Checkpoint first = adamCheckpoint(120);
     Map<String, HostTensor> otherWeights = new LinkedHashMap<>(first.weights());
     otherWeights.put("fc1.bias", HostTensor.ofFloats(new int[] {3}, new float[] {9, 9, 9}));
-    Checkpoint second = new Checkpoint(120, 3, otherWeights, first.optimizer(), first.position());
+    Checkpoint second =
+        new Checkpoint(
+            120, 3, otherWeights, first.optimizer(), first.position(), first.rngState());
 
     StoredCheckpoint a = store.write(RUN, first);
     StoredCheckpoint b = store.write(RUN, second);

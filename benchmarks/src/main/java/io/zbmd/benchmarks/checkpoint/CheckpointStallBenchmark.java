@@ -4,9 +4,6 @@ import com.typesafe.config.ConfigFactory;
 import io.zbmd.checkpoint.CheckpointedRun;
 import io.zbmd.ml.actor.ModelSpec;
 import io.zbmd.ml.data.Dataset;
-import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.optim.OptimizerState;
 import io.zbmd.ml.training.Checkpoint;
 import io.zbmd.ml.training.CheckpointSink;
 import io.zbmd.ml.training.InMemoryCheckpointSink;
@@ -135,14 +132,8 @@ public final class CheckpointStallBenchmark {
   /** The same sink, but each save returns only once it is durable. */
   private record Blocking(CheckpointSink inner) implements CheckpointSink {
     @Override
-    public CompletionStage<Void> save(
-        long step,
-        int epoch,
-        Map<String, HostTensor> weights,
-        OptimizerState optimizer,
-        LoaderPosition position) {
-      CompletableFuture<Void> f =
-          inner.save(step, epoch, weights, optimizer, position).toCompletableFuture();
+    public CompletionStage<Void> save(Checkpoint checkpoint, Map<String, Double> metrics) {
+      CompletableFuture<Void> f = inner.save(checkpoint, metrics).toCompletableFuture();
       f.join();
       return f;
     }

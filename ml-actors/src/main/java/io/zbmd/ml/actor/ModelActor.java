@@ -123,14 +123,27 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   // ---- weights and optimizer state ----
 
-  /** A host copy of every parameter, by PyTorch name ({@code fc1.weight}). */
+  /**
+   * A host copy of every parameter, by PyTorch name ({@code fc1.weight}), with where the model's
+   * random generators stand ({@link io.zbmd.ml.nn.Module#rngState()}).
+   */
   public record ExportWeights(ActorRef<WeightsResult> replyTo) implements Command {}
 
   public interface WeightsResult {}
 
-  public record WeightsExported(Map<String, HostTensor> weights) implements WeightsResult {
+  /**
+   * @param weights every parameter by PyTorch name
+   * @param rngState the model's generators (empty when it draws nothing, e.g. without dropout)
+   */
+  public record WeightsExported(Map<String, HostTensor> weights, Map<String, Long> rngState)
+      implements WeightsResult {
     public WeightsExported {
       weights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(weights));
+      rngState = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
+    }
+
+    public WeightsExported(Map<String, HostTensor> weights) {
+      this(weights, Map.of());
     }
   }
 
@@ -139,11 +152,18 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
    * each of its parameter's shape; any numeric dtype, converted to FLOAT32). Nothing is written
    * when a check fails.
    */
-  public record ImportWeights(Map<String, HostTensor> weights, ActorRef<ImportResult> replyTo)
+  public record ImportWeights(
+      Map<String, HostTensor> weights, Map<String, Long> rngState, ActorRef<ImportResult> replyTo)
       implements Command {
     public ImportWeights {
       weights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(weights));
+      rngState = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
       Objects.requireNonNull(replyTo, "replyTo");
+    }
+
+    /** Weights only: the model's generators stay where they are. */
+    public ImportWeights(Map<String, HostTensor> weights, ActorRef<ImportResult> replyTo) {
+      this(weights, Map.of(), replyTo);
     }
   }
 
@@ -474,10 +494,14 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   private void onExportWeights(ExportWeights m) {
     Map<String, Parameter> params = parts.model().parameters();
+    java.util.concurrent.atomic.AtomicReference<Map<String, Long>> rng =
+        new java.util.concurrent.atomic.AtomicReference<>(Map.of());
     run(
         ops -> {
           Map<String, float[]> values = new LinkedHashMap<>();
           params.forEach((name, p) -> values.put(name, p.value().toHost(ops)));
+          // Read on the device's thread, where training passes move the generators.
+          rng.set(parts.model().rngState());
           return values;
         },
         (values, err) ->
@@ -489,7 +513,7 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
               Map<String, HostTensor> out = new LinkedHashMap<>();
               values.forEach(
                   (name, v) -> out.put(name, HostTensor.ofFloats(params.get(name).shape(), v)));
-              m.replyTo().tell(new WeightsExported(out));
+              m.replyTo().tell(new WeightsExported(out, rng.get()));
             });
   }
 
@@ -526,6 +550,9 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     run(
         ops -> {
           values.forEach((name, v) -> params.get(name).value().fromHost(ops, v));
+          if (!m.rngState().isEmpty()) {
+            parts.model().restoreRngState(m.rngState());
+          }
           return values.size();
         },
         (n, err) ->

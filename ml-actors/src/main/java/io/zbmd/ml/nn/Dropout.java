@@ -25,6 +25,9 @@ import java.util.SplittableRandom;
  * }</pre>
  */
 public final class Dropout implements Module {
+  /** The key of {@link #masksDrawn()} in {@link #rngState()}. */
+  public static final String MASKS_DRAWN = "masks_drawn";
+
   private final double p;
   private final long seed;
   private final float keepScale;
@@ -62,6 +65,19 @@ public final class Dropout implements Module {
 
   public long seed() {
     return seed;
+  }
+
+  @Override
+  public java.util.Map<String, Long> rngState() {
+    return java.util.Map.of(MASKS_DRAWN, masksDrawn);
+  }
+
+  @Override
+  public void restoreRngState(java.util.Map<String, Long> state) {
+    Long n = state.get(MASKS_DRAWN);
+    if (n != null) {
+      setMasksDrawn(n);
+    }
   }
 
   /** How many masks training passes have drawn: the generator's position. */

@@ -50,6 +50,21 @@ public interface Module extends AutoCloseable {
    */
   Tensor backward(Ops ops, Tensor gradOutput, boolean inputGrad);
 
+  /**
+   * Where this module's random-number generators stand, by name ({@code masks_drawn}; {@code
+   * drop1.masks_drawn} inside a {@link Sequential}): with the parameters, all a checkpoint needs
+   * to resume the same random sequence. Empty (the default) for modules that draw nothing.
+   */
+  default Map<String, Long> rngState() {
+    return Map.of();
+  }
+
+  /**
+   * Moves this module's generators to {@code state}, as {@link #rngState()} gave it; keys this
+   * module does not have are ignored, so a state from an older checkpoint loads.
+   */
+  default void restoreRngState(Map<String, Long> state) {}
+
   /** {@link #backward(Ops, Tensor, boolean)} with the input gradient. */
   default Tensor backward(Ops ops, Tensor gradOutput) {
     return backward(ops, gradOutput, true);

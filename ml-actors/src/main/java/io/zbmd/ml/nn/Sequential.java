@@ -157,6 +157,33 @@ public final class Sequential implements Module {
   }
 
   @Override
+  public Map<String, Long> rngState() {
+    Map<String, Long> state = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < modules.size(); i++) {
+      for (Map.Entry<String, Long> e : modules.get(i).rngState().entrySet()) {
+        state.put(names.get(i) + "." + e.getKey(), e.getValue());
+      }
+    }
+    return state;
+  }
+
+  @Override
+  public void restoreRngState(Map<String, Long> state) {
+    for (int i = 0; i < modules.size(); i++) {
+      String prefix = names.get(i) + ".";
+      Map<String, Long> mine = new java.util.LinkedHashMap<>();
+      for (Map.Entry<String, Long> e : state.entrySet()) {
+        if (e.getKey().startsWith(prefix)) {
+          mine.put(e.getKey().substring(prefix.length()), e.getValue());
+        }
+      }
+      if (!mine.isEmpty()) {
+        modules.get(i).restoreRngState(mine);
+      }
+    }
+  }
+
+  @Override
   public void close() {
     if (closed) {
       return;

@@ -1,8 +1,5 @@
 package io.zbmd.ml.training;
 
-import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.optim.OptimizerState;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -22,36 +19,24 @@ import java.util.concurrent.CompletionStage;
  *
  * <pre>{@code
  * CheckpointSink sink = new InMemoryCheckpointSink();
- * sink.save(step, epoch, weights, optimizerState, loaderPosition).toCompletableFuture().join();
+ * sink.save(new Checkpoint(step, epoch, weights, optimizerState, loaderPosition)).toCompletableFuture().join();
  * Optional<Checkpoint> last = sink.latest();
  * }</pre>
  */
 public interface CheckpointSink {
   /**
-   * Starts recording a checkpoint; completes when it is durable, from then on the latest saved one
-   * is what {@link #latest()} returns. Saves complete in the order they were made.
+   * Starts recording {@code checkpoint}; completes when it is durable, from then on the latest
+   * saved one is what {@link #latest()} returns. Saves complete in the order they were made.
+   *
+   * @param metrics the run's figures at this point ({@code loss}: the last step's; {@code
+   *     test_loss}, {@code test_accuracy}: the last evaluation's, when there was one), for sinks
+   *     that record them next to the checkpoint
    */
-  CompletionStage<Void> save(
-      long step,
-      int epoch,
-      Map<String, HostTensor> weights,
-      OptimizerState optimizer,
-      LoaderPosition position);
+  CompletionStage<Void> save(Checkpoint checkpoint, Map<String, Double> metrics);
 
-  /**
-   * {@link #save(long, int, Map, OptimizerState, LoaderPosition)} with the run's figures at this
-   * point ({@code loss}: the last step's; {@code test_loss}, {@code test_accuracy}: the last
-   * evaluation's, when there was one), for sinks that record them next to the checkpoint. By
-   * default they are dropped.
-   */
-  default CompletionStage<Void> save(
-      long step,
-      int epoch,
-      Map<String, HostTensor> weights,
-      OptimizerState optimizer,
-      LoaderPosition position,
-      Map<String, Double> metrics) {
-    return save(step, epoch, weights, optimizer, position);
+  /** {@link #save(Checkpoint, Map)} without figures. */
+  default CompletionStage<Void> save(Checkpoint checkpoint) {
+    return save(checkpoint, Map.of());
   }
 
   /** The last checkpoint whose save completed, or empty if none did. */

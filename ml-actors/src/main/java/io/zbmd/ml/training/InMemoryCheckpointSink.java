@@ -1,8 +1,5 @@
 package io.zbmd.ml.training;
 
-import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.optim.OptimizerState;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -26,13 +23,8 @@ public final class InMemoryCheckpointSink implements CheckpointSink {
   private final AtomicInteger saved = new AtomicInteger();
 
   @Override
-  public CompletionStage<Void> save(
-      long step,
-      int epoch,
-      Map<String, HostTensor> weights,
-      OptimizerState optimizer,
-      LoaderPosition position) {
-    latest.set(new Checkpoint(step, epoch, weights, optimizer, position));
+  public CompletionStage<Void> save(Checkpoint checkpoint, Map<String, Double> metrics) {
+    latest.set(checkpoint);
     saved.incrementAndGet();
     return CompletableFuture.completedFuture(null);
   }

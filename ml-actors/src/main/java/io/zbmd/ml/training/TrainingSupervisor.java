@@ -253,6 +253,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private final long startedAt = System.nanoTime();
 
   private Map<String, HostTensor> pendingWeights;
+  private Map<String, Long> pendingRng;
   private OptimizerState pendingOptimizer;
   private Checkpoint restoring;
   private boolean checkpointEndsEpoch;
@@ -308,7 +309,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
           new ResumedFromCheckpoint(restoring.step(), restoring.epoch(), restoring.position());
       ctx.getLog().info("{}", event);
       emit(event);
-      model.tell(new ModelActor.ImportWeights(restoring.weights(), importAdapter));
+      model.tell(new ModelActor.ImportWeights(restoring.weights(), restoring.rngState(), importAdapter));
     } else {
       requestBatch();
     }
@@ -564,6 +565,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
     if (m.result() instanceof ModelActor.WeightsExported w) {
       pendingWeights = w.weights();
+      pendingRng = w.rngState();
       model.tell(new ModelActor.ExportOptimizerState(optimizerAdapter));
     } else if (m.result() instanceof ModelActor.ExportFailed f) {
       onFailure(f.cause());
@@ -593,12 +595,16 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     CompletionStage<Void> saved;
     try {
       saved =
-          sink.save(step, epochsDone, pendingWeights, pendingOptimizer, m.position(), metrics());
+          sink.save(
+              new Checkpoint(
+                  step, epochsDone, pendingWeights, pendingOptimizer, m.position(), pendingRng),
+              metrics());
     } catch (RuntimeException e) {
       fail(e);
       return this;
     }
     pendingWeights = null;
+    pendingRng = null;
     pendingOptimizer = null;
     pendingSaves++;
     // Training goes on while the sink writes; the outcome comes back as a message.
@@ -732,7 +738,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     getContext().getLog().warn("{}", event);
     emit(event);
     if (restoring != null) {
-      model.tell(new ModelActor.ImportWeights(restoring.weights(), importAdapter));
+      model.tell(new ModelActor.ImportWeights(restoring.weights(), restoring.rngState(), importAdapter));
     } else {
       // No checkpoint yet: the new model starts from the spec's initial weights, at the start.
       loader.tell(

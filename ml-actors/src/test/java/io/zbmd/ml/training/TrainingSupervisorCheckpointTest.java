@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.zbmd.ml.data.LoaderPosition;
-import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.optim.OptimizerState;
 import io.zbmd.ml.training.TrainingSupervisor.CheckpointRecorded;
 import io.zbmd.ml.training.TrainingSupervisor.Event;
 import io.zbmd.ml.training.TrainingSupervisor.ResumedFromCheckpoint;
@@ -51,13 +49,7 @@ class TrainingSupervisorCheckpointTest {
     }
 
     @Override
-    public CompletionStage<Void> save(
-        long step,
-        int epoch,
-        Map<String, HostTensor> weights,
-        OptimizerState optimizer,
-        LoaderPosition position) {
-      Checkpoint c = new Checkpoint(step, epoch, weights, optimizer, position);
+    public CompletionStage<Void> save(Checkpoint c, Map<String, Double> metrics) {
       all.add(c);
       if (failWith != null) {
         return CompletableFuture.failedFuture(failWith);
@@ -94,10 +86,19 @@ class TrainingSupervisorCheckpointTest {
   /** Trains 3 epochs of 20 steps into {@code sink}; returns the outcome and the events seen. */
   private static Result train(
       ActorTestKit kit, RecordingSink sink, TestProbe<Event> events, String name) {
+    return train(kit, TrainingSupervisorTest.mlp(16), sink, events, name);
+  }
+
+  private static Result train(
+      ActorTestKit kit,
+      io.zbmd.ml.actor.ModelSpec spec,
+      RecordingSink sink,
+      TestProbe<Event> events,
+      String name) {
     TestProbe<Result> results = kit.createTestProbe();
     kit.spawn(
         TrainingSupervisor.create(
-            TrainingSupervisorTest.mlp(16),
+            spec,
             TrainingSupervisorTest.blobs(1, 640),
             TrainingSupervisorTest.blobs(2, 100),
             OPTIONS,
@@ -159,6 +160,52 @@ class TrainingSupervisorCheckpointTest {
                   b.getKey());
             }
           }
+        });
+  }
+
+  /** The MLP with dropout between its layers: training draws a random mask every pass. */
+  private static io.zbmd.ml.actor.ModelSpec mlpWithDropout() {
+    return io.zbmd.ml.actor.ModelSpec.of(
+        (ops, alloc) -> {
+          java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+          return io.zbmd.ml.nn.Sequential.builder()
+              .add("fc1", new io.zbmd.ml.nn.Linear(ops, alloc, 10, 16, rng))
+              .add("relu", new io.zbmd.ml.nn.ReLU(alloc))
+              .add("drop", new io.zbmd.ml.nn.Dropout(alloc, 0.3, 9))
+              .add("fc2", new io.zbmd.ml.nn.Linear(ops, alloc, 16, 3, rng))
+              .build();
+        },
+        io.zbmd.ml.nn.CrossEntropyLoss::new,
+        (alloc, p) ->
+            new io.zbmd.ml.optim.Adam(
+                alloc, p, io.zbmd.ml.optim.Adam.Options.defaults().withLr(1e-2)));
+  }
+
+  @Test
+  void aModelWithDropoutResumesItsMaskSequence() {
+    withKit(
+        kit -> {
+          RecordingSink full = new RecordingSink(null);
+          assertInstanceOf(
+              TrainingCompleted.class,
+              train(kit, mlpWithDropout(), full, kit.createTestProbe(), "dropout"));
+          Checkpoint last = full.all.get(full.all.size() - 1);
+          Checkpoint mid = full.all.get(3); // step 21, within epoch 1
+          assertEquals(Map.of("drop.masks_drawn", 21L), mid.rngState());
+
+          RecordingSink resumed = new RecordingSink(mid);
+          train(kit, mlpWithDropout(), resumed, kit.createTestProbe(), "dropout-resumed");
+          assertEquals(last.weights(), resumed.latest().orElseThrow().weights());
+          assertEquals(Map.of("drop.masks_drawn", 60L), resumed.latest().orElseThrow().rngState());
+
+          // Without the generator's position the masks repeat from the start: other weights.
+          Checkpoint forgetful =
+              new Checkpoint(mid.step(), mid.epoch(), mid.weights(), mid.optimizer(), mid.position());
+          RecordingSink wrong = new RecordingSink(forgetful);
+          train(kit, mlpWithDropout(), wrong, kit.createTestProbe(), "dropout-forgetful");
+          assertTrue(
+              !last.weights().equals(wrong.latest().orElseThrow().weights()),
+              "restarting the masks must change the outcome, or this test shows nothing");
         });
   }
 
