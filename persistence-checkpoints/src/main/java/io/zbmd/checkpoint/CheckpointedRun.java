@@ -95,15 +95,26 @@ public final class CheckpointedRun {
     Executor writer =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("zbmd.checkpoint.writer-dispatcher"));
     FileCheckpointStore store = new FileCheckpointStore(directory(system));
-    ActorRef<TrainingJournal.Command> journal =
-        system.systemActorOf(TrainingJournal.create(runId), "zbmd-run-" + runId, Props.empty());
-    return AskPattern.<TrainingJournal.Command, TrainingJournal.StartReply>ask(
-            journal,
-            replyTo -> new TrainingJournal.Start(config, replyTo),
-            timeout,
-            system.scheduler())
+    // The schema first: a database that cannot be reached (or an H2 file another process holds)
+    // fails here with its own message, not as an ask timeout half a minute later.
+    return CheckpointJournal.get(system)
+        .ensureSchema()
+        .thenCompose(
+            schema -> {
+              ActorRef<TrainingJournal.Command> journal =
+                  system.systemActorOf(
+                      TrainingJournal.create(runId), "zbmd-run-" + runId, Props.empty());
+              return AskPattern.<TrainingJournal.Command, TrainingJournal.StartReply>ask(
+                      journal,
+                      replyTo -> new TrainingJournal.Start(config, replyTo),
+                      timeout,
+                      system.scheduler())
+                  .thenApply(reply -> new Opening(journal, reply));
+            })
         .thenApplyAsync(
-            reply -> {
+            opening -> {
+              ActorRef<TrainingJournal.Command> journal = opening.journal();
+              TrainingJournal.StartReply reply = opening.reply();
               if (reply instanceof TrainingJournal.ConfigMismatch m) {
                 throw new RunConfigMismatchException(runId, m.message());
               }
@@ -146,6 +157,9 @@ public final class CheckpointedRun {
             },
             writer);
   }
+
+  private record Opening(
+      ActorRef<TrainingJournal.Command> journal, TrainingJournal.StartReply reply) {}
 
   /** Renames a damaged checkpoint file to {@code <name>.corrupt}, kept for inspection. */
   private static void setAside(String uri) {

@@ -56,6 +56,9 @@ final class RunsCommand implements Callable<Integer> {
     List<RunState> runs;
     try {
       runs = RunsQuery.create(system).runs().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      System.err.println("cannot read the runs: " + JournalProblem.describe(e));
+      return 1;
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

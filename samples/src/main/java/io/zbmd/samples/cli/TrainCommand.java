@@ -202,7 +202,8 @@ final class TrainCommand implements Callable<Integer> {
         System.err.println("refusing to resume: " + m.getMessage());
         return 2;
       }
-      throw e;
+      System.err.println("cannot open run " + id + ": " + JournalProblem.describe(e));
+      return 1;
     }
     for (CorruptCheckpointException skipped : run.skipped()) {
       System.err.println("warning: skipped " + skipped.getMessage());
