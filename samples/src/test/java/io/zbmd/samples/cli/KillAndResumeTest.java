@@ -56,7 +56,7 @@ class KillAndResumeTest {
       cmd.addAll(
           List.of(
               "train", "--run-id", runId, "--data-dir", dataDir.toString(),
-              "--backend", "cpu", "--limit", "2000", "--epochs", "8", "--batch", "32",
+              "--backend", "cpu", "--limit", "2000", "--epochs", "12", "--batch", "32",
               "--hidden", "256", "--checkpoint-every", "3", "--verbose",
               "--export", export.toString()));
       process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -154,7 +154,7 @@ class KillAndResumeTest {
       // (its journal record must already be durable); during a checkpoint's write.
       int kind = kills % 3;
       boolean atWrite = kind == 2;
-      Thread.sleep(random.nextInt(1500));
+      Thread.sleep(random.nextInt(1200));
       if (kind == 1) {
         child.lines.clear();
         child.await("checkpoint saved", 20);
