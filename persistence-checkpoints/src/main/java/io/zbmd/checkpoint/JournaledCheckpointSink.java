@@ -92,14 +92,23 @@ public final class JournaledCheckpointSink implements CheckpointSink {
   @Override
   public synchronized CompletionStage<Void> save(Checkpoint c, Map<String, Double> metrics) {
     Map<String, Double> figures = Map.copyOf(metrics);
-    // One at a time and in order: a later checkpoint never overtakes an earlier one.
-    CompletableFuture<Void> next =
+    // One at a time and in order: a later checkpoint never overtakes an earlier one. The save
+    // completes once recorded; pruning old files follows before the next save starts.
+    CompletableFuture<Void> recorded =
         tail.exceptionally(previous -> null)
             .thenApplyAsync(ignored -> write(c), writer)
             .thenCompose(stored -> record(c, stored, figures))
-            .thenComposeAsync(ignored -> retain(), writer);
-    tail = next;
-    return next;
+            .toCompletableFuture();
+    tail =
+        recorded
+            .thenComposeAsync(ignored -> retain(), writer)
+            .whenComplete(
+                (ok, failure) -> {
+                  if (failure != null && recorded.isDone() && !recorded.isCompletedExceptionally()) {
+                    log.warn("could not prune old checkpoints of run {}: {}", runId, failure.toString());
+                  }
+                });
+    return recorded;
   }
 
   @Override
