@@ -84,6 +84,9 @@ public final class CheckpointedRun {
   /**
    * Opens run {@code runId}: new, or resumed from its newest intact checkpoint. Fails with {@link
    * RunConfigMismatchException} when the run exists with another {@code config}.
+   *
+   * @throws IllegalArgumentException if {@code runId} is not 1 to 128 of {@code [A-Za-z0-9._-]}
+   *     starting with a letter or digit
    */
   public static CompletionStage<CheckpointedRun> open(
       ActorSystem<?> system, String runId, Map<String, String> config) {
@@ -95,6 +98,7 @@ public final class CheckpointedRun {
     Executor writer =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("zbmd.checkpoint.writer-dispatcher"));
     FileCheckpointStore store = new FileCheckpointStore(directory(system));
+    store.directory(runId); // rejects an id that cannot name a directory, before anything starts
     // The schema first: a database that cannot be reached (or an H2 file another process holds)
     // fails here with its own message, not as an ask timeout half a minute later.
     return CheckpointJournal.get(system)

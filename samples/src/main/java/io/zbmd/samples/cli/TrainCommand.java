@@ -197,6 +197,9 @@ final class TrainCommand implements Callable<Integer> {
     CheckpointedRun run;
     try {
       run = CheckpointedRun.open(system, id, runConfig(train, test)).toCompletableFuture().get();
+    } catch (IllegalArgumentException e) {
+      System.err.println("--run-id: " + e.getMessage());
+      return 2;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RunConfigMismatchException m) {
         System.err.println("refusing to resume: " + m.getMessage());

@@ -59,6 +59,12 @@ class TrainCommandTest {
     other[2] = "3";
     assertEquals(2, ZbmdCli.commandLine().execute(other));
 
+    // An id that cannot name a directory is refused before anything starts.
+    String[] bad = train.clone();
+    bad[12] = "../escape";
+    assertEquals(2, ZbmdCli.commandLine().execute(bad));
+    assertTrue(!java.nio.file.Files.exists(dir.resolve("escape")));
+
     String runs = run("runs", "--data-dir", data);
     assertTrue(runs.contains("r1  COMPLETED  step 16  epochs 2"), runs);
     assertTrue(runs.contains("checkpoint step 16 (epoch 2)"), runs);
