@@ -56,6 +56,10 @@ public final class CheckpointJournal implements Extension {
   private final ActorSystem<?> system;
   private final JournalSettings settings;
   private CompletableFuture<Done> schema; // guarded by this
+  // Runs opened by CheckpointedRun: one journal actor per run id and system, never two writers.
+  private final java.util.Set<String> openRuns = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicLong openings =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private CheckpointJournal(ActorSystem<?> system) {
     this.system = system;
@@ -65,6 +69,20 @@ public final class CheckpointJournal implements Extension {
   /** The journal of {@code system}. */
   public static CheckpointJournal get(ActorSystem<?> system) {
     return ID.apply(system);
+  }
+
+  /** Marks {@code runId} open; false if it already is. */
+  boolean claim(String runId) {
+    return openRuns.add(runId);
+  }
+
+  void release(String runId) {
+    openRuns.remove(runId);
+  }
+
+  /** A fresh number for the name of an opened run's journal actor. */
+  long nextOpening() {
+    return openings.incrementAndGet();
   }
 
   /** The settings read from {@code zbmd.checkpoint.journal}. */

@@ -101,13 +101,20 @@ public final class CheckpointedRun {
     store.directory(runId); // rejects an id that cannot name a directory, before anything starts
     // The schema first: a database that cannot be reached (or an H2 file another process holds)
     // fails here with its own message, not as an ask timeout half a minute later.
-    return CheckpointJournal.get(system)
+    CheckpointJournal journals = CheckpointJournal.get(system);
+    if (!journals.claim(runId)) {
+      throw new IllegalStateException(
+          "run " + runId + " is already open in this actor system: close() it first");
+    }
+    CompletionStage<CheckpointedRun> result = journals
         .ensureSchema()
         .thenCompose(
             schema -> {
               ActorRef<TrainingJournal.Command> journal =
                   system.systemActorOf(
-                      TrainingJournal.create(runId), "zbmd-run-" + runId, Props.empty());
+                      TrainingJournal.create(runId),
+                      "zbmd-run-" + runId + "-" + journals.nextOpening(),
+                      Props.empty());
               return AskPattern.<TrainingJournal.Command, TrainingJournal.StartReply>ask(
                       journal,
                       replyTo -> new TrainingJournal.Start(config, replyTo),
@@ -116,10 +123,11 @@ public final class CheckpointedRun {
                   .thenApply(reply -> new Opening(journal, reply));
             })
         .thenApplyAsync(
-            opening -> {
-              ActorRef<TrainingJournal.Command> journal = opening.journal();
-              TrainingJournal.StartReply reply = opening.reply();
+            started -> {
+              ActorRef<TrainingJournal.Command> journal = started.journal();
+              TrainingJournal.StartReply reply = started.reply();
               if (reply instanceof TrainingJournal.ConfigMismatch m) {
+                journal.tell(new TrainingJournal.Stop(null));
                 throw new RunConfigMismatchException(runId, m.message());
               }
               TrainingJournal.RunOpened opened = (TrainingJournal.RunOpened) reply;
@@ -160,6 +168,14 @@ public final class CheckpointedRun {
                   runId, system, journal, state, opened.created(), recovered, sink, timeout);
             },
             writer);
+    // Not opened (a mismatch, an unreachable database): the id is free again.
+    result.whenComplete(
+        (run, failure) -> {
+          if (failure != null) {
+            journals.release(runId);
+          }
+        });
+    return result;
   }
 
   private record Opening(
@@ -227,6 +243,19 @@ public final class CheckpointedRun {
                     replyTo -> new TrainingJournal.Complete(step, summary, replyTo),
                     timeout,
                     system.scheduler()));
+  }
+
+  /**
+   * Waits for the saves made so far, then stops the run's journal actor, so that the run can be
+   * opened again in this actor system (its state stays in the database).
+   */
+  public CompletionStage<Done> close() {
+    return sink.flushed()
+        .thenCompose(
+            ignored ->
+                AskPattern.<TrainingJournal.Command, Done>ask(
+                    journal, TrainingJournal.Stop::new, timeout, system.scheduler()))
+        .whenComplete((done, failure) -> CheckpointJournal.get(system).release(runId));
   }
 
   /** Records the run's failure; it can be resumed later. */

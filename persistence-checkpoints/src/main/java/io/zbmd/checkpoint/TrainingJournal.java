@@ -165,6 +165,12 @@ public final class TrainingJournal
   /** Asks for the run's state. */
   public record GetRun(ActorRef<RunState> replyTo) implements Command {}
 
+  /**
+   * Stops this journal actor once the commands before it are handled (its state is in the
+   * database; a later {@link #create} recovers it); {@code replyTo} may be null.
+   */
+  public record Stop(ActorRef<Done> replyTo) implements Command {}
+
   /** The answer to {@link Start}. */
   public sealed interface StartReply permits RunOpened, ConfigMismatch {}
 
@@ -328,6 +334,7 @@ public final class TrainingJournal
         .onCommand(Complete.class, this::onComplete)
         .onCommand(Fail.class, this::onFail)
         .onCommand(GetRun.class, (s, c) -> Effect().reply(c.replyTo(), s))
+        .onCommand(Stop.class, (s, c) -> Effect().stop().thenRun(unused -> done(c.replyTo())))
         .build();
   }
 

@@ -172,6 +172,21 @@ class CheckpointedRunTest {
   }
 
   @Test
+  void aRunIsOpenOnceAtATimeInASystemAndCanBeReopenedAfterClose() {
+    withSystem(
+        kit -> {
+          CheckpointedRun run = open(kit, "once", CONFIG);
+          save(run, 10);
+          IllegalStateException twice =
+              assertThrows(IllegalStateException.class, () -> open(kit, "once", CONFIG));
+          assertTrue(twice.getMessage().contains("already open"), twice.getMessage());
+          run.close().toCompletableFuture().join();
+          CheckpointedRun again = open(kit, "once", CONFIG);
+          assertSame(checkpoint(10), again.resumeFrom().orElseThrow());
+        });
+  }
+
+  @Test
   void reopeningWithAnotherConfigurationIsRefusedNamingTheDifference() {
     withSystem(kit -> open(kit, "cfg", CONFIG));
     withSystem(
