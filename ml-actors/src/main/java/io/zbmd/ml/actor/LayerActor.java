@@ -11,9 +11,7 @@ import io.zbmd.ml.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -93,18 +91,14 @@ public final class LayerActor extends AbstractBehavior<LayerActor.Command> {
     INSTANCE
   }
 
-  private record Built(Module module, Throwable error) implements Command {}
-
   private record WorkFinished(Runnable deliver) implements Command {}
 
-  private final StashBuffer<Command> stash;
+  private final SerialDeviceWork<Command> work;
   private final DeviceId device;
   private final DeviceStream stream;
   private final OwnedBuffers owned;
   private final Allocator alloc;
   private Module module;
-  private boolean busy;
-  private CompletionStage<?> inFlight;
 
   private LayerActor(
       ActorContext<Command> ctx,
@@ -112,15 +106,22 @@ public final class LayerActor extends AbstractBehavior<LayerActor.Command> {
       ModelSpec.ModelFactory layer,
       DeviceId device) {
     super(ctx);
-    this.stash = stash;
     this.device = device;
     GpuExtension gpu = GpuExtension.get(ctx.getSystem());
     this.stream = gpu.stream(device);
     this.owned = OwnedBuffers.create(gpu, ctx);
     this.alloc = Allocator.of(owned, device);
-    busy = true;
-    inFlight = DeviceWork.submit(stream, ops -> layer.build(ops, alloc));
-    ctx.pipeToSelf(inFlight, (m, err) -> new Built((Module) m, DeviceWork.unwrap(err)));
+    this.work = new SerialDeviceWork<>(ctx, stash, stream, WorkFinished::new);
+    work.run(
+        ops -> layer.build(ops, alloc),
+        (built, err) ->
+            () -> {
+              if (err != null) {
+                throw new IllegalStateException(
+                    ctx.getSelf().path() + ": building the layer on " + device + " failed", err);
+              }
+              module = built;
+            });
   }
 
   /** The behavior of a layer built by {@code layer} on {@code device}; see {@link #spawn}. */
@@ -140,7 +141,6 @@ public final class LayerActor extends AbstractBehavior<LayerActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Built.class, this::onBuilt)
         .onMessage(WorkFinished.class, this::onWorkFinished)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onMessage(Command.class, this::onCommand)
@@ -148,34 +148,12 @@ public final class LayerActor extends AbstractBehavior<LayerActor.Command> {
         .build();
   }
 
-  private Behavior<Command> onBuilt(Built m) {
-    inFlight = null;
-    if (m.error() != null) {
-      throw new IllegalStateException(
-          getContext().getSelf().path() + ": building the layer on " + device + " failed",
-          m.error());
-    }
-    module = m.module();
-    return idle();
-  }
-
   private Behavior<Command> onWorkFinished(WorkFinished m) {
-    inFlight = null;
-    m.deliver().run();
-    return idle();
-  }
-
-  private Behavior<Command> idle() {
-    busy = false;
-    while (!busy && !stash.isEmpty()) {
-      stash.unstash(this, 1, Function.identity());
-    }
-    return this;
+    return work.finished(this, m.deliver());
   }
 
   private Behavior<Command> onCommand(Command c) {
-    if (busy) {
-      stash.stash(c);
+    if (work.deferIfBusy(c)) {
       return this;
     }
     if (c instanceof Forward m) {
@@ -216,21 +194,12 @@ public final class LayerActor extends AbstractBehavior<LayerActor.Command> {
     return this;
   }
 
-  private <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
-    busy = true;
-    CompletionStage<T> stage = DeviceWork.submit(stream, work);
-    inFlight = stage;
-    getContext()
-        .pipeToSelf(stage, (v, err) -> new WorkFinished(onDone.apply(v, DeviceWork.unwrap(err))));
+  private <T> void run(DeviceStream.Work<T> w, BiFunction<T, Throwable, Runnable> onDone) {
+    work.run(w, onDone);
   }
 
   private Behavior<Command> onPostStop() {
-    CompletionStage<?> pending = inFlight;
-    if (pending == null || pending.toCompletableFuture().isDone()) {
-      freeAll();
-    } else {
-      pending.whenComplete((v, err) -> freeAll());
-    }
+    work.afterStop(this::freeAll);
     return this;
   }
 

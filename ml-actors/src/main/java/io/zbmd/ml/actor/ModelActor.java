@@ -22,9 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -214,19 +212,16 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   private record Parts(Module model, Loss loss, Optimizer optimizer) {}
 
-  private record Built(Parts parts, Throwable error) implements Command {}
-
   /** A work finished; {@code deliver} replies and updates state, on the actor's thread. */
   private record WorkFinished(Runnable deliver) implements Command {}
 
   private final StashBuffer<Command> stash;
+  private final SerialDeviceWork<Command> work;
   private final DeviceId device;
   private final DeviceStream stream;
   private final OwnedBuffers owned;
   private final Allocator alloc;
   private Parts parts;
-  private boolean busy;
-  private CompletionStage<?> inFlight;
   private long steps;
 
   private ModelActor(
@@ -239,9 +234,18 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     this.owned = OwnedBuffers.create(gpu, ctx);
     // Through OwnedBuffers, so that whatever a layer still holds when we stop goes with close().
     this.alloc = Allocator.of(owned, device);
-    busy = true;
-    inFlight = submit(ops -> build(ops, spec));
-    ctx.pipeToSelf(inFlight, (p, err) -> new Built((Parts) p, unwrap(err)));
+    this.work = new SerialDeviceWork<>(ctx, stash, stream, WorkFinished::new);
+    work.run(
+        ops -> build(ops, spec),
+        (built, err) ->
+            () -> {
+              if (err != null) {
+                // Without a model there is nothing to serve: stop; PostStop frees what was built.
+                throw new IllegalStateException(
+                    ctx.getSelf().path() + ": building the model on " + device + " failed", err);
+              }
+              parts = built;
+            });
   }
 
   /** The behavior; spawn it on {@code device}'s dispatcher (see {@link #spawn}). */
@@ -268,7 +272,6 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Built.class, this::onBuilt)
         .onMessage(WorkFinished.class, this::onWorkFinished)
         .onMessage(GetStatus.class, this::onStatus)
         .onMessage(Command.class, this::onCommand)
@@ -276,41 +279,18 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
         .build();
   }
 
-  private Behavior<Command> onBuilt(Built m) {
-    inFlight = null;
-    if (m.error() != null) {
-      // Without a model there is nothing to serve: stop, and PostStop frees what was built.
-      throw new IllegalStateException(
-          getContext().getSelf().path() + ": building the model on " + device + " failed",
-          m.error());
-    }
-    parts = m.parts();
-    return idle();
-  }
-
   private Behavior<Command> onWorkFinished(WorkFinished m) {
-    inFlight = null;
-    m.deliver().run();
-    return idle();
-  }
-
-  /** Not busy any more: run stashed commands until one starts a work. */
-  private Behavior<Command> idle() {
-    busy = false;
-    while (!busy && !stash.isEmpty()) {
-      stash.unstash(this, 1, Function.identity());
-    }
-    return this;
+    return work.finished(this, m.deliver());
   }
 
   private Behavior<Command> onStatus(GetStatus m) {
     long n = parts == null ? 0 : parts.model().parameterCount();
-    m.replyTo().tell(new Status(device, steps, n, busy, Thread.currentThread().getName()));
+    m.replyTo().tell(new Status(device, steps, n, work.busy(), Thread.currentThread().getName()));
     return this;
   }
 
   private Behavior<Command> onCommand(Command c) {
-    if (busy) {
+    if (work.busy()) {
       if (stash.isFull()) {
         reject(
             c,
@@ -320,7 +300,7 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
                     + STASH_CAPACITY
                     + " waiting commands"));
       } else {
-        stash.stash(c);
+        work.deferIfBusy(c);
       }
       return this;
     }
@@ -564,23 +544,9 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   // ---- running works ----
 
-  /**
-   * Submits {@code work}, marks the actor busy, and pipes the outcome back. {@code onDone} runs on
-   * the completing thread and must only build the closure; the closure runs on the actor's thread.
-   */
-  private <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
-    busy = true;
-    CompletionStage<T> stage = submit(work);
-    inFlight = stage;
-    getContext().pipeToSelf(stage, (v, err) -> new WorkFinished(onDone.apply(v, unwrap(err))));
-  }
-
-  private <T> CompletionStage<T> submit(DeviceStream.Work<T> work) {
-    return DeviceWork.submit(stream, work);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    return DeviceWork.unwrap(t);
+  /** See {@link SerialDeviceWork#run}. */
+  private <T> void run(DeviceStream.Work<T> w, BiFunction<T, Throwable, Runnable> onDone) {
+    work.run(w, onDone);
   }
 
   private static void release(Tensor t) {
@@ -592,13 +558,8 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   // ---- stopping ----
 
   private Behavior<Command> onPostStop() {
-    CompletionStage<?> pending = inFlight;
-    if (pending == null || pending.toCompletableFuture().isDone()) {
-      freeAll();
-    } else {
-      // The work still uses the model's buffers: free them once it is done with them.
-      pending.whenComplete((v, err) -> freeAll());
-    }
+    // A work in flight still uses the model's buffers: they are freed once it is done.
+    work.afterStop(this::freeAll);
     return this;
   }
 

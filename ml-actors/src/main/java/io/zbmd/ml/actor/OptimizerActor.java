@@ -11,9 +11,7 @@ import io.zbmd.ml.tensor.Allocator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -76,17 +74,13 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
 
   public record Failed(String operation, Throwable cause) implements Result {}
 
-  private record Built(Optimizer optimizer, Throwable error) implements Command {}
-
   private record WorkFinished(Runnable deliver) implements Command {}
 
-  private final StashBuffer<Command> stash;
+  private final SerialDeviceWork<Command> work;
   private final DeviceStream stream;
   private final OwnedBuffers owned;
   private final Map<String, Parameter> parameters;
   private Optimizer optimizer;
-  private boolean busy;
-  private CompletionStage<?> inFlight;
 
   private OptimizerActor(
       ActorContext<Command> ctx,
@@ -95,7 +89,6 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
       ModelSpec.OptimizerFactory factory,
       Map<String, LayerActor.SharedParameter> shared) {
     super(ctx);
-    this.stash = stash;
     GpuExtension gpu = GpuExtension.get(ctx.getSystem());
     this.stream = gpu.stream(device);
     this.owned = OwnedBuffers.create(gpu, ctx);
@@ -103,9 +96,17 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
     Map<String, Parameter> params = new LinkedHashMap<>();
     shared.forEach((name, p) -> params.put(name, p.adopt()));
     this.parameters = params;
-    busy = true;
-    inFlight = DeviceWork.submit(stream, ops -> factory.build(alloc, params));
-    ctx.pipeToSelf(inFlight, (o, err) -> new Built((Optimizer) o, DeviceWork.unwrap(err)));
+    this.work = new SerialDeviceWork<>(ctx, stash, stream, WorkFinished::new);
+    work.run(
+        ops -> factory.build(alloc, params),
+        (built, err) ->
+            () -> {
+              if (err != null) {
+                throw new IllegalStateException(
+                    ctx.getSelf().path() + ": building the optimizer failed", err);
+              }
+              optimizer = built;
+            });
   }
 
   /**
@@ -138,7 +139,6 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Built.class, this::onBuilt)
         .onMessage(WorkFinished.class, this::onWorkFinished)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onMessage(Command.class, this::onCommand)
@@ -146,33 +146,12 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
         .build();
   }
 
-  private Behavior<Command> onBuilt(Built m) {
-    inFlight = null;
-    if (m.error() != null) {
-      throw new IllegalStateException(
-          getContext().getSelf().path() + ": building the optimizer failed", m.error());
-    }
-    optimizer = m.optimizer();
-    return idle();
-  }
-
   private Behavior<Command> onWorkFinished(WorkFinished m) {
-    inFlight = null;
-    m.deliver().run();
-    return idle();
-  }
-
-  private Behavior<Command> idle() {
-    busy = false;
-    while (!busy && !stash.isEmpty()) {
-      stash.unstash(this, 1, Function.identity());
-    }
-    return this;
+    return work.finished(this, m.deliver());
   }
 
   private Behavior<Command> onCommand(Command c) {
-    if (busy) {
-      stash.stash(c);
+    if (work.deferIfBusy(c)) {
       return this;
     }
     if (c instanceof Step m) {
@@ -214,21 +193,12 @@ public final class OptimizerActor extends AbstractBehavior<OptimizerActor.Comman
     return this;
   }
 
-  private <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
-    busy = true;
-    CompletionStage<T> stage = DeviceWork.submit(stream, work);
-    inFlight = stage;
-    getContext()
-        .pipeToSelf(stage, (v, err) -> new WorkFinished(onDone.apply(v, DeviceWork.unwrap(err))));
+  private <T> void run(DeviceStream.Work<T> w, BiFunction<T, Throwable, Runnable> onDone) {
+    work.run(w, onDone);
   }
 
   private Behavior<Command> onPostStop() {
-    CompletionStage<?> pending = inFlight;
-    if (pending == null || pending.toCompletableFuture().isDone()) {
-      freeAll();
-    } else {
-      pending.whenComplete((v, err) -> freeAll());
-    }
+    work.afterStop(this::freeAll);
     return this;
   }
 

@@ -14,9 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -94,23 +92,20 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
   /** {@code operation} failed; the tensor is unchanged. */
   public record Failed(String operation, Throwable cause) implements Result {}
 
-  private record Uploaded(Tensor tensor, Throwable error) implements Command {}
-
   private record OtherShared(Command operation, Shared other, Throwable error)
       implements Command {}
 
   private record WorkFinished(Runnable deliver) implements Command {}
 
   private final StashBuffer<Command> stash;
+  private final SerialDeviceWork<Command> work;
   private final GpuExtension gpu;
   private final DeviceId device;
   private final DeviceStream stream;
   private final OwnedBuffers owned;
   private final Allocator alloc;
   private Tensor tensor;
-  private boolean busy;
   private boolean stopWhenDone;
-  private CompletionStage<?> inFlight;
 
   private TensorActor(
       ActorContext<Command> ctx, StashBuffer<Command> stash, DeviceId device, HostTensor initial) {
@@ -123,9 +118,17 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
     this.alloc = Allocator.of(owned, device);
     float[] values = initial.toFloats();
     int[] shape = initial.shape();
-    busy = true;
-    inFlight = submit(ops -> Tensor.of(ops, alloc, "tensor", values, shape));
-    ctx.pipeToSelf(inFlight, (t, err) -> new Uploaded((Tensor) t, unwrap(err)));
+    this.work = new SerialDeviceWork<>(ctx, stash, stream, WorkFinished::new);
+    work.run(
+        ops -> Tensor.of(ops, alloc, "tensor", values, shape),
+        (uploaded, err) ->
+            () -> {
+              if (err != null) {
+                throw new IllegalStateException(
+                    ctx.getSelf().path() + ": uploading the tensor to " + device + " failed", err);
+              }
+              tensor = uploaded;
+            });
   }
 
   /** The behavior of a tensor holding {@code initial} on {@code device}; see {@link #spawn}. */
@@ -145,7 +148,6 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Uploaded.class, this::onUploaded)
         .onMessage(WorkFinished.class, this::onWorkFinished)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onMessage(Share.class, this::onShare)
@@ -155,32 +157,12 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
         .build();
   }
 
-  private Behavior<Command> onUploaded(Uploaded m) {
-    inFlight = null;
-    if (m.error() != null) {
-      throw new IllegalStateException(
-          getContext().getSelf().path() + ": uploading the tensor to " + device + " failed",
-          m.error());
-    }
-    tensor = m.tensor();
-    return idle();
-  }
-
   private Behavior<Command> onWorkFinished(WorkFinished m) {
-    inFlight = null;
-    m.deliver().run();
+    work.delivered(m.deliver());
     if (stopWhenDone) {
       return Behaviors.stopped();
     }
-    return idle();
-  }
-
-  private Behavior<Command> idle() {
-    busy = false;
-    while (!busy && !stash.isEmpty()) {
-      stash.unstash(this, 1, Function.identity());
-    }
-    return this;
+    return work.release(this);
   }
 
   private Behavior<Command> onShare(Share m) {
@@ -194,8 +176,7 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
   }
 
   private Behavior<Command> onCommand(Command c) {
-    if (busy) {
-      stash.stash(c);
+    if (work.deferIfBusy(c)) {
       return this;
     }
     if (c instanceof MatMul m) {
@@ -215,7 +196,7 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
 
   /** Asks {@code other} for its buffer; busy until the operation completes. */
   private void askOther(Command operation, ActorRef<Command> other) {
-    busy = true;
+    work.hold();
     getContext()
         .ask(
             Shared.class,
@@ -231,7 +212,7 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
         m.operation() instanceof MatMul mm ? mm.replyTo() : ((Add) m.operation()).replyTo();
     if (m.error() != null) {
       replyTo.tell(new Failed(name, m.error()));
-      return idle();
+      return work.release(this);
     }
     Tensor other = Tensor.wrap(m.other().buffer(), m.other().shape());
     Tensor result;
@@ -240,7 +221,7 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
     } catch (RuntimeException e) {
       other.release();
       replyTo.tell(new Failed(name, e));
-      return idle();
+      return work.release(this);
     }
     Tensor a = tensor;
     run(
@@ -327,29 +308,13 @@ public final class TensorActor extends AbstractBehavior<TensorActor.Command> {
             });
   }
 
-  private <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
-    busy = true;
-    CompletionStage<T> stage = submit(work);
-    inFlight = stage;
-    getContext().pipeToSelf(stage, (v, err) -> new WorkFinished(onDone.apply(v, unwrap(err))));
-  }
-
-  private <T> CompletionStage<T> submit(DeviceStream.Work<T> work) {
-    return DeviceWork.submit(stream, work);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    return DeviceWork.unwrap(t);
+  private <T> void run(DeviceStream.Work<T> w, BiFunction<T, Throwable, Runnable> onDone) {
+    work.run(w, onDone);
   }
 
   private Behavior<Command> onPostStop() {
-    CompletionStage<?> pending = inFlight;
-    if (pending == null || pending.toCompletableFuture().isDone()) {
-      owned.close();
-    } else {
-      // The work still uses the buffer: free it once the work is done with it.
-      pending.whenComplete((v, err) -> owned.close());
-    }
+    // A work in flight still uses the buffer: it is freed once the work is done with it.
+    work.afterStop(owned::close);
     return this;
   }
 }
