@@ -146,9 +146,12 @@ public interface Ops {
    * counting from 1 for the bias corrections: {@code g += wd * p; m = b1 m + (1 - b1) g; v = b2 v +
    * (1 - b2) g^2; p -= lr * mhat / (sqrt(vhat) + eps)} with {@code mhat = m / (1 - b1^step)}, {@code
    * vhat = v / (1 - b2^step)}. {@code m} and {@code v} start at zero; the buffers are distinct.
+   * {@code lr} and the betas are doubles, as PyTorch's Python floats: the step size, {@code 1 -
+   * b1}, {@code 1 - b2} and the bias corrections are computed from them in double and rounded to
+   * float once ({@code 1 - 0.999} is {@code 0.001f}, where {@code 1 - 0.999f} is not).
    */
   void adamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+      double lr, double beta1, double beta2, float eps, float weightDecay, int step);
 
   // ---- composites, written once over the primitives ----
 

@@ -187,7 +187,7 @@ final class CpuOps implements Ops {
 
   @Override
   public void adamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+      double lr, double beta1, double beta2, float eps, float weightDecay, int step) {
     CpuOptimizers.adam(par, floats(param), floats(grad), floats(m), floats(v), (int) n, lr, beta1,
         beta2, eps, weightDecay, step);
   }

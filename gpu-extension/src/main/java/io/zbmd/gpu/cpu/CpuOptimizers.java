@@ -39,13 +39,14 @@ final class CpuOptimizers {
    * {@code bc = 1 - beta^step}, which is {@code p -= lr * mhat / (sqrt(vhat) + eps)} rearranged.
    */
   static void adam(Parallel par, FloatBuffer p, FloatBuffer grad, FloatBuffer m, FloatBuffer v, int n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+      double lr, double beta1, double beta2, float eps, float weightDecay, int step) {
     double bc1 = 1 - StrictMath.pow(beta1, step);
     double bc2 = 1 - StrictMath.pow(beta2, step);
     float stepSize = (float) (lr / bc1);
     float bc2Sqrt = (float) Math.sqrt(bc2);
     float oneMinusBeta1 = (float) (1.0 - beta1);
     float oneMinusBeta2 = (float) (1.0 - beta2);
+    float decay2 = (float) beta2; // v.mul_(beta2) multiplies by the scalar as a float
     par.forEach(n, 1, (from, to) -> {
       for (int i = from; i < to; i++) {
         float pi = p.get(i);
@@ -55,7 +56,7 @@ final class CpuOptimizers {
         }
         float mi = m.get(i);
         mi = mi + oneMinusBeta1 * (g - mi);
-        float vi = beta2 * v.get(i) + oneMinusBeta2 * g * g;
+        float vi = decay2 * v.get(i) + oneMinusBeta2 * g * g;
         float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
         m.put(i, mi);
         v.put(i, vi);

@@ -320,7 +320,7 @@ final class CudaOps implements Ops {
 
   @Override
   public void adamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+      double lr, double beta1, double beta2, float eps, float weightDecay, int step) {
     // The scalars as the CPU reference computes them: in double, rounded to float once.
     double bc1 = 1 - StrictMath.pow(beta1, step);
     double bc2 = 1 - StrictMath.pow(beta2, step);
@@ -329,6 +329,6 @@ final class CudaOps implements Ops {
     float oneMinusBeta1 = (float) (1.0 - beta1);
     float oneMinusBeta2 = (float) (1.0 - beta2);
     launch("adamUpdate", kernels.adam, blocks(n), 1, 1, base(param), base(grad), base(m), base(v), n,
-        stepSize, beta2, oneMinusBeta1, oneMinusBeta2, bc2Sqrt, eps, weightDecay);
+        stepSize, (float) beta2, oneMinusBeta1, oneMinusBeta2, bc2Sqrt, eps, weightDecay);
   }
 }

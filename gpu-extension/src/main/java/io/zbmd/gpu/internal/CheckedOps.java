@@ -335,7 +335,7 @@ public final class CheckedOps implements Ops {
 
   @Override
   public void adamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+      double lr, double beta1, double beta2, float eps, float weightDecay, int step) {
     String op = "adamUpdate";
     positive(op, "n", n);
     positive(op, "step", step);

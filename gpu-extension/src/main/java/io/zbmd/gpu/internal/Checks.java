@@ -39,7 +39,8 @@ final class Checks {
   }
 
   /** A hyperparameter that must lie in {@code [min, max)} ({@code max} may be infinite). */
-  static void inRange(String op, String name, float value, float min, float max, boolean maxIncluded) {
+  static void inRange(
+      String op, String name, double value, double min, double max, boolean maxIncluded) {
     boolean ok = value >= min && (value < max || maxIncluded && value == max);
     if (!ok) {
       throw new IllegalArgumentException(op + ": " + name + " must be in [" + min + ", " + max

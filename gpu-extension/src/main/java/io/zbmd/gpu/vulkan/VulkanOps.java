@@ -593,9 +593,9 @@ final class VulkanOps implements Ops {
       DeviceBuffer m,
       DeviceBuffer v,
       long n,
-      float lr,
-      float beta1,
-      float beta2,
+      double lr,
+      double beta1,
+      double beta2,
       float eps,
       float weightDecay,
       int step) {
@@ -613,7 +613,7 @@ final class VulkanOps implements Ops {
     int[] push = {
       (int) n,
       bits(stepSize),
-      bits(beta2),
+      bits((float) beta2),
       bits(eps),
       bits(weightDecay),
       bits(bc2Sqrt),

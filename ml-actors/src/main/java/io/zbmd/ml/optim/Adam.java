@@ -88,9 +88,9 @@ public final class Adam extends BufferedOptimizer {
         state[0].buffer(),
         state[1].buffer(),
         p.numel(),
-        f(options.lr()),
-        f(options.beta1()),
-        f(options.beta2()),
+        options.lr(),
+        options.beta1(),
+        options.beta2(),
         f(options.eps()),
         f(options.weightDecay()),
         Math.toIntExact(step));

@@ -49,9 +49,9 @@ public final class AdamW extends BufferedOptimizer {
         state[0].buffer(),
         state[1].buffer(),
         p.numel(),
-        f(options.lr()),
-        f(options.beta1()),
-        f(options.beta2()),
+        options.lr(),
+        options.beta1(),
+        options.beta2(),
         f(options.eps()),
         0f,
         Math.toIntExact(step));
