@@ -345,6 +345,29 @@ public final class FileCheckpointStore implements CheckpointStore {
     return v;
   }
 
+  /**
+   * The model weights of a {@code .safetensors} file: of a zbmd checkpoint, only its weights (in
+   * the order written, without the optimizer's buffers); of any other file, every tensor. So that
+   * {@code zbmd eval} and {@code ModelActor.ImportWeights} take a checkpoint file as they take a
+   * PyTorch {@code save_file}.
+   *
+   * @throws IllegalArgumentException if a checkpoint's list of weights names a missing tensor
+   */
+  public static Map<String, HostTensor> weightsOf(SafeTensorsFile file) {
+    if (!FORMAT.equals(file.metadata().get("format"))) {
+      return file.tensors();
+    }
+    Map<String, HostTensor> weights = new LinkedHashMap<>();
+    for (String name : orderOf(file.metadata(), "weights.order")) {
+      HostTensor t = file.tensors().get(name);
+      if (t == null) {
+        throw new IllegalArgumentException("checkpoint lists weight \"" + name + "\" but lacks it");
+      }
+      weights.put(name, t);
+    }
+    return weights;
+  }
+
   private static List<String> orderOf(Map<String, String> meta, String key) {
     try {
       return List.of(JSON.readValue(required(meta, key), String[].class));

@@ -108,6 +108,20 @@ class FileCheckpointStoreTest {
   }
 
   @Test
+  void theWeightsOfACheckpointFileAreItsWeightsOnly() throws Exception {
+    FileCheckpointStore store = new FileCheckpointStore(root);
+    Checkpoint saved = adamCheckpoint(120);
+    StoredCheckpoint stored = store.write("mnist-1", saved);
+    var file = io.zbmd.ml.io.SafeTensors.readFile(Path.of(java.net.URI.create(stored.uri())));
+    Map<String, HostTensor> weights = FileCheckpointStore.weightsOf(file);
+    assertEquals(List.copyOf(saved.weights().keySet()), List.copyOf(weights.keySet()));
+    assertEquals(saved.weights(), weights);
+    // A plain safetensors file: every tensor is a weight.
+    var plain = new io.zbmd.ml.io.SafeTensorsFile(saved.weights(), Map.of());
+    assertEquals(saved.weights(), FileCheckpointStore.weightsOf(plain));
+  }
+
+  @Test
   void roundTripIsBitExact() throws Exception {
     FileCheckpointStore store = new FileCheckpointStore(root);
     Checkpoint saved = adamCheckpoint(120);

@@ -10,6 +10,7 @@ import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.MnistDataset;
 import io.zbmd.ml.io.HostTensor;
 import io.zbmd.ml.io.PtReader;
+import io.zbmd.checkpoint.FileCheckpointStore;
 import io.zbmd.ml.io.SafeTensors;
 import io.zbmd.ml.nn.CrossEntropyLoss;
 import io.zbmd.ml.optim.SGD;
@@ -47,7 +48,8 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", description = "mlp (hidden size read from fc1.weight) or cnn. Default: ${DEFAULT-VALUE}.")
   String model = "mlp";
 
-  @Option(names = "--weights", required = true, description = "A .pt or .safetensors state dict.")
+  @Option(names = "--weights", required = true,
+      description = "A .pt or .safetensors state dict, or a zbmd checkpoint file (its weights).")
   Path weights;
 
   @Option(names = "--data", description = "Directory of MNIST IDX files (raw or .gz). Default: the bundled subset.")
@@ -63,7 +65,8 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, HostTensor> state =
         weights.getFileName().toString().endsWith(".safetensors")
-            ? SafeTensors.read(weights)
+            // A zbmd checkpoint file too: its weights, not its optimizer state.
+            ? FileCheckpointStore.weightsOf(SafeTensors.readFile(weights))
             : PtReader.read(weights);
     int hidden = 0;
     if (model.equals("mlp")) {

@@ -65,6 +65,11 @@ class TrainCommandTest {
     assertEquals(2, ZbmdCli.commandLine().execute(bad));
     assertTrue(!java.nio.file.Files.exists(dir.resolve("escape")));
 
+    // A checkpoint file evaluates as a weights file: its optimizer state is left out.
+    Path checkpoint = dir.resolve("data/checkpoints/r1/step-000000000016.safetensors");
+    String evaluated = run("eval", "--weights", checkpoint.toString(), "--model", "mlp");
+    assertTrue(evaluated.startsWith("0\n"), evaluated);
+
     String runs = run("runs", "--data-dir", data);
     assertTrue(runs.contains("r1  COMPLETED  step 16  epochs 2"), runs);
     assertTrue(runs.contains("checkpoint step 16 (epoch 2)"), runs);
