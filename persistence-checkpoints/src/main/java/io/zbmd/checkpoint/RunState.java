@@ -102,31 +102,9 @@ public record RunState(
       fewer.removeIf(c -> c.uri().equals(e.uri()));
       return with(status, fewer, epochsCompleted, lastStep, failure, at);
     } else if (event instanceof BatchSizeReduced e) {
-      return new RunState(
-          runId,
-          status,
-          config,
-          checkpoints,
-          epochsCompleted,
-          Math.max(lastStep, e.step()),
-          batchSizeReductions + 1,
-          deviceMigrations,
-          failure,
-          startedAt,
-          at);
+      return recovered(e.step(), 1, 0, at);
     } else if (event instanceof DeviceMigrated e) {
-      return new RunState(
-          runId,
-          status,
-          config,
-          checkpoints,
-          epochsCompleted,
-          Math.max(lastStep, e.step()),
-          batchSizeReductions,
-          deviceMigrations + 1,
-          failure,
-          startedAt,
-          at);
+      return recovered(e.step(), 0, 1, at);
     } else if (event instanceof EpochCompleted e) {
       return with(
           status,
@@ -147,6 +125,22 @@ public record RunState(
       return with(RunStatus.FAILED, checkpoints, epochsCompleted, lastStep, e.reason(), at);
     }
     throw new IllegalArgumentException("unknown run event " + event.getClass().getName());
+  }
+
+  /** After a survived failure at {@code step}: the counts of each kind grow. */
+  private RunState recovered(long step, int reductions, int migrations, Instant at) {
+    return new RunState(
+        runId,
+        status,
+        config,
+        checkpoints,
+        epochsCompleted,
+        Math.max(lastStep, step),
+        batchSizeReductions + reductions,
+        deviceMigrations + migrations,
+        failure,
+        startedAt,
+        at);
   }
 
   private RunState with(
