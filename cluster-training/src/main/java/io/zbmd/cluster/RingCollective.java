@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.List;
@@ -205,7 +206,6 @@ public final class RingCollective implements Collective {
   private final ByteBuffer receiveBuffer;
   private final ByteBuffer ackOut = ByteBuffer.allocateDirect(4);
   private final ByteBuffer ackIn = ByteBuffer.allocateDirect(4);
-  private final float[] scratch;
   private final AtomicReference<Failure> failure = new AtomicReference<>();
   private final Object progress = new Object();
   private int received; // guarded by progress: segments received in this call
@@ -227,7 +227,6 @@ public final class RingCollective implements Collective {
     int bytes = ring ? settings.segmentBytes() : 0;
     this.sendBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     this.receiveBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    this.scratch = new float[bytes / 4];
   }
 
   private Thread daemon(Runnable r, String role) {
@@ -342,9 +341,10 @@ public final class RingCollective implements Collective {
           readFully(fromPrev, receiveBuffer);
           receiveBuffer.flip();
           if (reduce) {
-            receiveBuffer.asFloatBuffer().get(scratch, 0, len);
+            // One pass straight from the socket's buffer: no intermediate copy.
+            FloatBuffer in = receiveBuffer.asFloatBuffer();
             for (int x = 0; x < len; x++) {
-              data[from + x] += scratch[x];
+              data[from + x] += in.get(x);
             }
           } else {
             receiveBuffer.asFloatBuffer().get(data, from, len);

@@ -49,15 +49,10 @@ class RingMultiJvmTest {
   void aSigkilledRankAbortsTheOthersFastWithPeerLost() throws Exception {
     try (ChildJvms jvms = ChildJvms.create(Path.of("target/child-jvms/ring-kill"))) {
       List<ChildJvm> ranks = startRing(jvms, 3, -1, 60_000);
-      for (ChildJvm rank : ranks) {
-        rank.awaitOutput(l -> l.startsWith("result 2 "), WAIT);
-      }
+      awaitSteadyState(ranks);
       long killed = System.nanoTime();
       ranks.get(1).kill();
-      List<String> aborts = new ArrayList<>();
-      for (int r : new int[] {0, 2}) {
-        aborts.add(ranks.get(r).awaitOutput(l -> l.startsWith("aborted"), WAIT));
-      }
+      List<String> aborts = abortsOfSurvivors(ranks);
       long tookMs = (System.nanoTime() - killed) / 1_000_000;
       for (String a : aborts) {
         assertTrue(a.startsWith("aborted PeerLostException"), a);
@@ -73,18 +68,28 @@ class RingMultiJvmTest {
   void aSigstoppedRankTripsTheDeadline() throws Exception {
     try (ChildJvms jvms = ChildJvms.create(Path.of("target/child-jvms/ring-stop"))) {
       List<ChildJvm> ranks = startRing(jvms, 3, -1, 1_500);
-      for (ChildJvm rank : ranks) {
-        rank.awaitOutput(l -> l.startsWith("result 2 "), WAIT);
-      }
+      awaitSteadyState(ranks);
       ranks.get(1).pause();
-      List<String> aborts = new ArrayList<>();
-      for (int r : new int[] {0, 2}) {
-        aborts.add(ranks.get(r).awaitOutput(l -> l.startsWith("aborted"), WAIT));
-      }
+      List<String> aborts = abortsOfSurvivors(ranks);
       assertTrue(aborts.stream().anyMatch(a -> a.startsWith("aborted CollectiveTimeoutException")),
           "a hung peer is caught by the step deadline: " + aborts);
       ranks.get(1).resume();
     }
+  }
+
+  private static void awaitSteadyState(List<ChildJvm> ranks) throws Exception {
+    for (ChildJvm rank : ranks) {
+      rank.awaitOutput(l -> l.startsWith("result 2 "), WAIT);
+    }
+  }
+
+  /** The abort lines of ranks 0 and 2 (rank 1 is the one a test breaks). */
+  private static List<String> abortsOfSurvivors(List<ChildJvm> ranks) throws Exception {
+    List<String> aborts = new ArrayList<>();
+    for (int r : new int[] {0, 2}) {
+      aborts.add(ranks.get(r).awaitOutput(l -> l.startsWith("aborted"), WAIT));
+    }
+    return aborts;
   }
 
   private static List<ChildJvm> startRing(ChildJvms jvms, int n, int iterations, int deadlineMs) {
