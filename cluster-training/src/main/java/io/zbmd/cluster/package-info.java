@@ -1,7 +1,8 @@
 /**
  * Data-parallel training across a Pekko Cluster: coordinator singleton, workers, ring all-reduce.
  *
- * <p>Placeholder until the cluster-training issue lands: this module holds only its package and
- * its {@code reference.conf}.
+ * <p>The data plane: {@link io.zbmd.cluster.Collective}, implemented by {@link
+ * io.zbmd.cluster.RingCollective}. The control plane: {@link io.zbmd.cluster.ClusterBootstrap}
+ * (Pekko Cluster with the Split Brain Resolver) and {@link io.zbmd.cluster.ControlMessage}s.
  */
 package io.zbmd.cluster;

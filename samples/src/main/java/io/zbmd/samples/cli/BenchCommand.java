@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       BenchMessagingCommand.class,
       BenchGemmCommand.class,
       BenchTrainCommand.class,
-      BenchCheckpointCommand.class
+      BenchCheckpointCommand.class,
+      BenchAllReduceCommand.class
     })
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
