@@ -9,9 +9,6 @@ import io.zbmd.ml.actor.ModelSpec;
 import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.MnistDataset;
 import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.io.PtReader;
-import io.zbmd.checkpoint.FileCheckpointStore;
-import io.zbmd.ml.io.SafeTensors;
 import io.zbmd.ml.nn.CrossEntropyLoss;
 import io.zbmd.ml.optim.SGD;
 import io.zbmd.runtime.Zbmd;
@@ -63,22 +60,10 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, HostTensor> state =
-        weights.getFileName().toString().endsWith(".safetensors")
-            // A zbmd checkpoint file too: its weights, not its optimizer state.
-            ? FileCheckpointStore.weightsOf(SafeTensors.readFile(weights))
-            : PtReader.read(weights);
-    int hidden = 0;
-    if (model.equals("mlp")) {
-      HostTensor fc1 = state.get("fc1.weight");
-      if (fc1 == null || fc1.shape().length != 2) {
-        throw new IllegalArgumentException(weights + ": no 2-d fc1.weight for the mlp model");
-      }
-      hidden = fc1.shape()[0];
-    }
+    Map<String, HostTensor> state = ModelWeights.read(weights);
     ModelSpec spec =
         ModelSpec.of(
-            TrainCommand.network(model, hidden, 0),
+            ModelWeights.network(model, state, weights),
             CrossEntropyLoss::new,
             (alloc, p) -> new SGD(alloc, p, SGD.Options.of(0.1)));
     MnistDataset mnist = data == null ? BundledMnist.load() : MnistDataset.read(data);
