@@ -1,7 +1,8 @@
 /**
- * HTTP model serving (Open Inference Protocol v2 REST) with a dynamic batcher per model.
- *
- * <p>Placeholder until the serving issue lands: this module holds only its package and its
+ * HTTP model serving: an Open Inference Protocol (KServe v2 REST) server on pekko-http ({@link
+ * io.zbmd.serving.InferenceServer}) with a dynamic {@link io.zbmd.serving.Batcher} per model
+ * instance, Triton's binary tensor data extension, graceful shutdown through CoordinatedShutdown
+ * and Prometheus metrics on {@code /metrics}. Settings: {@code zbmd.serving} in this module's
  * {@code reference.conf}.
  */
 package io.zbmd.serving;

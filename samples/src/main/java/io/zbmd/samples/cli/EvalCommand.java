@@ -62,10 +62,9 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     EvalOptionsCheck.check(this);
     Map<String, HostTensor> state = EvalOptionsCheck.weights(weights);
-    int hidden = model.equals("mlp") ? EvalOptionsCheck.mlpHidden(weights, state) : 0;
     ModelSpec spec =
         ModelSpec.of(
-            TrainCommand.network(model, hidden, 0),
+            ModelWeights.network(model, state, weights),
             CrossEntropyLoss::new,
             (alloc, p) -> new SGD(alloc, p, SGD.Options.of(0.1)));
     MnistDataset mnist = data == null ? BundledMnist.load() : MnistDataset.read(data);

@@ -5,10 +5,7 @@ import static io.zbmd.samples.cli.OptionChecks.directory;
 import static io.zbmd.samples.cli.OptionChecks.oneOf;
 import static io.zbmd.samples.cli.OptionChecks.readableFile;
 
-import io.zbmd.checkpoint.FileCheckpointStore;
 import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.io.PtReader;
-import io.zbmd.ml.io.SafeTensors;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -31,10 +28,7 @@ final class EvalOptionsCheck {
   /** The state dict in {@code file}: a .safetensors file (or zbmd checkpoint), else a .pt file. */
   static Map<String, HostTensor> weights(Path file) {
     try {
-      return file.getFileName().toString().endsWith(".safetensors")
-          // A zbmd checkpoint file too: its weights, not its optimizer state.
-          ? FileCheckpointStore.weightsOf(SafeTensors.readFile(file))
-          : PtReader.read(file);
+      return ModelWeights.read(file);
     } catch (Exception e) {
       throw new OptionException(
           "--weights " + file + ": not a .pt or .safetensors state dict ("
@@ -43,12 +37,4 @@ final class EvalOptionsCheck {
     }
   }
 
-  /** The mlp's hidden size, from the rows of its {@code fc1.weight}. */
-  static int mlpHidden(Path file, Map<String, HostTensor> state) {
-    HostTensor fc1 = state.get("fc1.weight");
-    if (fc1 == null || fc1.shape().length != 2) {
-      throw new OptionException("--weights " + file + ": no 2-d fc1.weight for the mlp model");
-    }
-    return fc1.shape()[0];
-  }
 }

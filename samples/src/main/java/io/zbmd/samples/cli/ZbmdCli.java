@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "GPUs as first-class citizens of an Apache Pekko application.",
-    subcommands = {HelloCommand.class, DevicesCommand.class, TrainCommand.class, RunsCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {HelloCommand.class, DevicesCommand.class, TrainCommand.class, RunsCommand.class, EvalCommand.class, ServeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ZbmdCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
