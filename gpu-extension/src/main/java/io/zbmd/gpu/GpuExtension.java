@@ -82,6 +82,7 @@ public final class GpuExtension implements Extension {
   private final ActorRef<OwnerWatch.Command> ownerWatch;
   private final Set<String> watchedOwners = ConcurrentHashMap.newKeySet();
   private final Cancellable leakChecks;
+  private final Cancellable memoryMetrics;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** The extension of {@code system}, started on first use. */
@@ -152,6 +153,7 @@ public final class GpuExtension implements Extension {
                       settings.leakCheckInterval(),
                       leakDetector::poll,
                       system.executionContext());
+      this.memoryMetrics = scheduleMemoryMetrics(system);
       // Runs once every actor has stopped (and so has released what it owned in PostStop), and
       // before getWhenTerminated() completes, so that whoever awaits termination finds them closed.
       classic.registerOnTermination(this::close);
@@ -160,6 +162,20 @@ public final class GpuExtension implements Extension {
       throw e;
     }
     log.info("zbmd GPU extension started: devices {}; backends {}", devices, statuses);
+  }
+
+  /** Device memory gauges, sampled at the metrics' tick interval; none with metrics off. */
+  private Cancellable scheduleMemoryMetrics(ActorSystem<?> system) {
+    io.zbmd.runtime.metrics.ZbmdMetrics metrics = io.zbmd.runtime.metrics.ZbmdMetrics.get(system);
+    if (!metrics.isEnabled() || entries.isEmpty()) {
+      return null;
+    }
+    io.zbmd.gpu.internal.DeviceMemoryMetrics sampler =
+        new io.zbmd.gpu.internal.DeviceMemoryMetrics(
+            metrics, List.copyOf(entries.keySet()), this::memory);
+    sampler.run();
+    java.time.Duration every = metrics.settings().tickInterval();
+    return system.scheduler().scheduleWithFixedDelay(every, every, sampler, system.executionContext());
   }
 
   /** The settings read from {@code zbmd.gpu} at start. */
@@ -392,6 +408,9 @@ public final class GpuExtension implements Extension {
   private void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (memoryMetrics != null) {
+      memoryMetrics.cancel();
     }
     if (leakChecks != null) {
       leakChecks.cancel();

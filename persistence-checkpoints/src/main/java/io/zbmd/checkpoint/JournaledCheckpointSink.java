@@ -2,6 +2,10 @@ package io.zbmd.checkpoint;
 
 import io.zbmd.ml.training.Checkpoint;
 import io.zbmd.ml.training.CheckpointSink;
+import io.zbmd.runtime.metrics.Histogram;
+import io.zbmd.runtime.metrics.MetricUnit;
+import io.zbmd.runtime.metrics.Tags;
+import io.zbmd.runtime.metrics.ZbmdMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -49,6 +53,9 @@ public final class JournaledCheckpointSink implements CheckpointSink {
   private final int keepLast;
   private final Executor writer;
   private final Duration askTimeout;
+  // zbmd_checkpoint_save_duration_seconds and zbmd_checkpoint_size_bytes on Prometheus.
+  private final Histogram saveTime;
+  private final Histogram savedBytes;
   private final Deque<CheckpointEntry> retained;
   private volatile Checkpoint latest;
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
@@ -86,6 +93,10 @@ public final class JournaledCheckpointSink implements CheckpointSink {
     this.latest = resumeFrom;
     this.writer = Objects.requireNonNull(writer, "writer");
     this.askTimeout = Objects.requireNonNull(askTimeout, "askTimeout");
+    ZbmdMetrics metrics = ZbmdMetrics.get(system);
+    this.saveTime =
+        metrics.histogram("zbmd_checkpoint_save_duration", MetricUnit.NANOSECONDS, Tags.empty());
+    this.savedBytes = metrics.histogram("zbmd_checkpoint_size", MetricUnit.BYTES, Tags.empty());
   }
 
   /** Also records {@code metrics} (e.g. the loss) with the checkpoint in the journal. */
@@ -94,10 +105,18 @@ public final class JournaledCheckpointSink implements CheckpointSink {
     Map<String, Double> figures = Map.copyOf(metrics);
     // One at a time and in order: a later checkpoint never overtakes an earlier one. The save
     // completes once recorded; pruning old files follows before the next save starts.
+    long[] startedAt = new long[1];
     CompletableFuture<Void> recorded =
         tail.exceptionally(previous -> null)
-            .thenApplyAsync(ignored -> write(c), writer)
-            .thenCompose(stored -> record(c, stored, figures))
+            .thenApplyAsync(ignored -> {
+              startedAt[0] = System.nanoTime();
+              return write(c);
+            }, writer)
+            .thenCompose(stored -> record(c, stored, figures).thenRun(() -> {
+              // Write, fsync and journal: what an acknowledged checkpoint costs.
+              saveTime.record(System.nanoTime() - startedAt[0]);
+              savedBytes.record(stored.bytes());
+            }))
             .toCompletableFuture();
     tail =
         recorded

@@ -75,7 +75,8 @@ public final class DataLoaderActor extends AbstractBehavior<DataLoaderActor.Comm
 
   public static Behavior<Command> create(DataLoader loader) {
     Objects.requireNonNull(loader, "loader");
-    return Behaviors.setup(ctx -> new DataLoaderActor(ctx, loader));
+    return io.zbmd.runtime.metrics.Metered.behavior(
+        "data_loader", Behaviors.setup(ctx -> new DataLoaderActor(ctx, loader)));
   }
 
   @Override

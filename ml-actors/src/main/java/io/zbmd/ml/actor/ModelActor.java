@@ -10,6 +10,7 @@ import io.zbmd.ml.io.HostTensor;
 import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.optim.OptimizerState;
 import io.zbmd.ml.tensor.Allocator;
+import io.zbmd.runtime.metrics.Metered;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -355,8 +356,9 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   public static Behavior<Command> create(ModelSpec spec, DeviceId device) {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(device, "device");
-    return Behaviors.withStash(
-        STASH_CAPACITY, stash -> Behaviors.setup(ctx -> new ModelActor(ctx, stash, spec, device)));
+    // Counted and timed per message under actor_kind="model" (zbmd_actor_messages_total).
+    return Metered.behavior("model", Behaviors.withStash(
+        STASH_CAPACITY, stash -> Behaviors.setup(ctx -> new ModelActor(ctx, stash, spec, device))));
   }
 
   /** Spawns a model actor as a child of {@code ctx} on {@code device}'s pinned dispatcher. */

@@ -261,6 +261,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private final java.util.Map<Long, SaveCompleted> savesDone = new java.util.HashMap<>();
   // A device loss that waits for the saves being written before choosing where to resume.
   private LostDevice lostWhileSaving;
+  private final TrainingMetrics metrics;
 
   private record LostDevice(DeviceId device, DeviceLostException cause) {}
   private boolean completing;
@@ -282,6 +283,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     this.replyTo = replyTo;
     this.events = events;
     this.gpu = GpuExtension.get(ctx.getSystem());
+    this.metrics = new TrainingMetrics(io.zbmd.runtime.metrics.ZbmdMetrics.get(ctx.getSystem()));
     this.evalBatchSize = options.evalBatchSize();
     batchAdapter = ctx.messageAdapter(DataLoaderActor.NextBatch.class, BatchReceived::new);
     stepAdapter = ctx.messageAdapter(ModelActor.StepResult.class, StepReplied::new);
@@ -432,6 +434,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       epochLossSum += (double) c.loss() * c.samples();
       epochSamples += c.samples();
       totalSamples += c.samples();
+      metrics.stepTaken(c.samples(), elapsed, c.loss());
       Batch b = current.batch();
       emit(new StepTaken(step, b.epoch(), b.index(), batchesPerEpoch, c.loss()));
       if (current.endOfEpoch()) {
@@ -836,6 +839,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   }
 
   private void emit(Event e) {
+    metrics.record(e);
     if (events != null) {
       events.tell(e);
     }

@@ -34,6 +34,7 @@ import io.zbmd.ml.training.TrainingSupervisor.StepTaken;
 import io.zbmd.ml.training.TrainingSupervisor.TrainingCompleted;
 import io.zbmd.ml.training.TrainingSupervisor.TrainingFailed;
 import io.zbmd.runtime.Zbmd;
+import io.zbmd.runtime.metrics.ZbmdMetrics;
 import io.zbmd.samples.mnist.BundledMnist;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -143,6 +144,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Also print a line per saved checkpoint.")
   boolean verbose;
 
+  @Option(
+      names = "--metrics-port",
+      description =
+          "Serve Prometheus metrics (steps, step time, loss, checkpoints, device memory) on"
+              + " http://127.0.0.1:PORT/metrics while training (zbmd.metrics.prometheus.*).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     TrainOptionsCheck.check(this);
@@ -172,12 +180,21 @@ final class TrainCommand implements Callable<Integer> {
     }
     options = options.withCheckpointEvery(checkpointEvery);
     String id = runId != null ? runId : newRunId();
-    Config overrides =
-        dataDir == null
-            ? ConfigFactory.empty()
-            : ConfigFactory.parseMap(Map.of("zbmd.data-dir", dataDir.toAbsolutePath().toString()));
+    Map<String, Object> settings = new LinkedHashMap<>();
+    if (dataDir != null) {
+      settings.put("zbmd.data-dir", dataDir.toAbsolutePath().toString());
+    }
+    if (metricsPort != null) {
+      settings.put("zbmd.metrics.prometheus.enabled", "on");
+      settings.put("zbmd.metrics.prometheus.port", metricsPort);
+    }
+    Config overrides = ConfigFactory.parseMap(settings);
     ActorSystem<SpawnProtocol.Command> system =
         Zbmd.create(SpawnProtocol.create(), "zbmd-train", overrides);
+    if (metricsPort != null) {
+      ZbmdMetrics.get(system).prometheusAddress().ifPresent(a ->
+          out.println("metrics on http://" + a.getHostString() + ":" + a.getPort() + "/metrics"));
+    }
     try {
       return train(system, id, spec, train, test, options, out);
     } finally {

@@ -24,6 +24,12 @@ final class TrainOptionsCheck {
       atLeast("--limit", c.limit, 1);
     }
     atLeast("--checkpoint-every", c.checkpointEvery, 0);
+    if (c.metricsPort != null) {
+      atLeast("--metrics-port", c.metricsPort, 1);
+      if (c.metricsPort > 65535) {
+        throw new OptionException("--metrics-port must be at most 65535, got " + c.metricsPort);
+      }
+    }
     directory("--data", c.data);
     if (c.backend != null) {
       device("--backend", c.backend);
