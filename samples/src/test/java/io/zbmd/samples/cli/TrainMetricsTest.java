@@ -46,8 +46,8 @@ class TrainMetricsTest {
         // Published to the scrape text twice a second, so that the test sees the run move.
         "-Dzbmd.metrics.tick-interval=500ms",
         ZbmdCli.class.getName(),
-        "train", "--backend", "cpu", "--epochs", "40", "--limit", "1000", "--hidden", "64",
-        "--checkpoint-every", "20", "--data-dir", dir.resolve("data").toString(),
+        "train", "--backend", "cpu", "--epochs", "1000", "--limit", "500", "--hidden", "64",
+        "--checkpoint-every", "10", "--data-dir", dir.resolve("data").toString(),
         "--metrics-port", String.valueOf(port)));
     Path log = dir.resolve("train.log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
