@@ -16,6 +16,14 @@ public interface BackendProvider {
   /** Preference when config names no order: higher first. */
   int rank();
 
+  /**
+   * True for a backend only tests use (testkit's fault injection): unless config names it, it is
+   * left out of {@code GpuExtension.backends()}, so a product that ships testkit does not list it.
+   */
+  default boolean testOnly() {
+    return false;
+  }
+
   /** True when {@link #create} can succeed on this machine. */
   default boolean isAvailable() {
     return unavailabilityCause().isEmpty();

@@ -57,6 +57,61 @@ public abstract class DeviceBuffer implements ReferenceCounted {
   /** Frees the backend storage; called once, when the count reaches zero. */
   protected abstract void freeStorage();
 
+  /**
+   * A view of elements {@code [offset, offset + count)} of this buffer, sharing its storage: what an
+   * op writes through the slice is in this buffer, and the other way round. The slice holds a
+   * reference on this buffer (taken here, given back when the slice's own count reaches zero), so
+   * the storage lives as long as any slice of it. A slice is not accounted as memory of its own.
+   *
+   * <p>Why: data-parallel training keeps every gradient in a few contiguous buckets (as PyTorch DDP
+   * does) so that they are exchanged in one copy per bucket, not one per parameter; each
+   * parameter's gradient is a slice of its bucket.
+   *
+   * <pre>{@code
+   * DeviceBuffer bucket = gpu.allocate(device, DType.FLOAT32, 1024, "grads");
+   * DeviceBuffer g = bucket.slice(256, 10, "fc2.bias.grad");  // elements 256..265 of bucket
+   * g.release();
+   * bucket.release();                                         // storage freed after both
+   * }</pre>
+   *
+   * @param offset the first element; a multiple of {@link #SLICE_ALIGNMENT} elements, since GPUs
+   *     bind storage only at aligned offsets
+   * @throws IllegalArgumentException for a range outside this buffer or a misaligned offset
+   */
+  public final DeviceBuffer slice(long offset, long count, String owner) {
+    checkLive();
+    if (offset < 0 || count <= 0 || offset + count > elements) {
+      throw new IllegalArgumentException(
+          "slice [" + offset + ", " + (offset + count) + ") is outside " + this);
+    }
+    if (offset % SLICE_ALIGNMENT != 0) {
+      throw new IllegalArgumentException(
+          "slice offset " + offset + " of " + this + " is not a multiple of " + SLICE_ALIGNMENT);
+    }
+    retain();
+    try {
+      return newSlice(offset, count, Objects.requireNonNull(owner, "owner"));
+    } catch (RuntimeException | Error e) {
+      release();
+      throw e;
+    }
+  }
+
+  /**
+   * Slice offsets are multiples of this many elements: 64 four-byte values are 256 bytes, the
+   * largest {@code minStorageBufferOffsetAlignment} Vulkan allows, and CUDA's allocation alignment.
+   */
+  public static final int SLICE_ALIGNMENT = 64;
+
+  /**
+   * Makes the slice for {@link #slice}, which has checked the range and taken the reference the
+   * slice's {@link #freeStorage} gives back. Backends whose storage can be shared override it.
+   */
+  protected DeviceBuffer newSlice(long offset, long count, String owner) {
+    throw new IllegalArgumentException(
+        getClass().getSimpleName() + " on " + device + " cannot be sliced");
+  }
+
   /** Unique within the JVM, for messages and leak reports. */
   public final long id() {
     return id;

@@ -110,6 +110,46 @@ public abstract class BackendConformanceTest extends BackendTestSupport {
   }
 
   @Test
+  public void slicesShareTheirRootsStorageInEveryOp() {
+    int n = 3 * DeviceBuffer.SLICE_ALIGNMENT + 5;
+    float[] x = uniform(random("slices"), n, -1, 1);
+    DeviceBuffer root = upload(x);
+    int at = DeviceBuffer.SLICE_ALIGNMENT;
+    DeviceBuffer a = root.slice(at, 70, "a");
+    DeviceBuffer b = a.slice(DeviceBuffer.SLICE_ALIGNMENT, 6, "b"); // elements at+64 .. at+70
+    float[] part = new float[70];
+    run(ops -> {
+      ops.unary(UnaryOp.NEG, a, a, 70); // kernels see the slice from its first element
+      ops.fill(b, 2, 3, 4f);
+      ops.copyToHost(a, 0, part, 0, 70);
+      return null;
+    });
+    float[] expected = x.clone();
+    for (int i = at; i < at + 70; i++) {
+      expected[i] = -x[i];
+    }
+    java.util.Arrays.fill(expected, at + 66, at + 69, 4f);
+    assertArrayEquals(expected, download(root));
+    assertArrayEquals(java.util.Arrays.copyOfRange(expected, at, at + 70), part);
+    // The storage lives while a slice does: released root first, the slices still read it.
+    // Each slice holds one reference on what it was cut from.
+    org.junit.jupiter.api.Assertions.assertEquals(2, root.refCnt());
+    org.junit.jupiter.api.Assertions.assertEquals(2, a.refCnt());
+    root.release();
+    org.junit.jupiter.api.Assertions.assertFalse(root.isFreed());
+    a.release();
+    org.junit.jupiter.api.Assertions.assertFalse(root.isFreed());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        java.util.Arrays.copyOfRange(expected, at + 64, at + 70), download(b));
+    b.release();
+    org.junit.jupiter.api.Assertions.assertTrue(root.isFreed());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> upload(x).slice(3, 4, "misaligned"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> upload(x).slice(at, n, "too long"));
+  }
+
+  @Test
   public void fillsARange() {
     float[] x = uniform(random("fill"), 50, -1, 1);
     DeviceBuffer b = upload(x);

@@ -17,6 +17,9 @@ final class CpuBuffer extends DeviceBuffer {
   private final Pointer storage;
   private final FloatBuffer floats;
   private final IntBuffer ints;
+  // For a slice: the buffer it holds a reference on, and where in the storage the slice starts.
+  private final CpuBuffer parent;
+  private final long base;
 
   CpuBuffer(DeviceId device, DType dtype, long elements, String owner) {
     super(device, dtype, elements, owner);
@@ -43,6 +46,22 @@ final class CpuBuffer extends DeviceBuffer {
       throw new OutOfMemoryError("malloc of " + byteSize() + " bytes failed");
     }
     storage.zero();
+    parent = null;
+    base = 0;
+  }
+
+  private CpuBuffer(CpuBuffer parent, long offset, long count, String owner) {
+    super(parent.device(), parent.dtype(), count, owner);
+    this.parent = parent;
+    this.base = parent.base + offset;
+    this.storage = parent.storage;
+    this.floats = parent.floats == null ? null : parent.floats.slice((int) offset, (int) count);
+    this.ints = parent.ints == null ? null : parent.ints.slice((int) offset, (int) count);
+  }
+
+  @Override
+  protected DeviceBuffer newSlice(long offset, long count, String owner) {
+    return new CpuBuffer(this, offset, count, owner);
   }
 
   /** The values, for FLOAT32 buffers (absolute get/put only: the view is shared). */
@@ -70,7 +89,7 @@ final class CpuBuffer extends DeviceBuffer {
    */
   FloatPointer floatPointer(long offset) {
     checkLive();
-    return new View(storage, offset);
+    return new View(storage, base + offset);
   }
 
   /** A plain address: no deallocator, no reference for the GC; the buffer keeps the memory. */
@@ -85,6 +104,10 @@ final class CpuBuffer extends DeviceBuffer {
 
   @Override
   protected void freeStorage() {
+    if (parent != null) {
+      parent.release();
+      return;
+    }
     storage.deallocate();
   }
 }

@@ -3,6 +3,7 @@ package io.zbmd.gpu.cuda;
 import com.typesafe.config.Config;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.BackendProvider;
+import io.zbmd.gpu.internal.OptionalJars;
 import java.util.Optional;
 
 /**
@@ -32,7 +33,9 @@ public final class CudaBackendProvider implements BackendProvider {
 
   @Override
   public Optional<Throwable> unavailabilityCause() {
-    return CudaDriver.unavailabilityCause();
+    Optional<Throwable> missing =
+        OptionalJars.missing("cuda", "jcuda.driver.JCudaDriver", "org.jcuda:jcuda");
+    return missing.isPresent() ? missing : CudaDriver.unavailabilityCause();
   }
 
   @Override

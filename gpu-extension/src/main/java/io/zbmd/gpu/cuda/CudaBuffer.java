@@ -14,6 +14,8 @@ import jcuda.driver.CUdeviceptr;
 final class CudaBuffer extends DeviceBuffer {
   private final CUdeviceptr pointer;
   private final Cleaner.Cleanable cleanable;
+  // For a slice: the buffer it holds a reference on (its pointer is already offset).
+  private final CudaBuffer parent;
 
   CudaBuffer(DeviceId id, DType dtype, long elements, String owner, CUdeviceptr pointer,
       CudaDevice device, Cleaner cleaner) {
@@ -21,6 +23,19 @@ final class CudaBuffer extends DeviceBuffer {
     this.pointer = pointer;
     // The action holds the pointer and the device, never the buffer, so the buffer can be collected.
     this.cleanable = cleaner.register(this, new Free(device, pointer));
+    this.parent = null;
+  }
+
+  private CudaBuffer(CudaBuffer parent, long offset, long count, String owner) {
+    super(parent.device(), parent.dtype(), count, owner);
+    this.pointer = parent.pointer.withByteOffset(offset * parent.dtype().byteSize());
+    this.cleanable = null;
+    this.parent = parent;
+  }
+
+  @Override
+  protected DeviceBuffer newSlice(long offset, long count, String owner) {
+    return new CudaBuffer(this, offset, count, owner);
   }
 
   /** The address of element {@code offset}, for a call made while this buffer is live. */
@@ -31,6 +46,10 @@ final class CudaBuffer extends DeviceBuffer {
 
   @Override
   protected void freeStorage() {
+    if (parent != null) {
+      parent.release();
+      return;
+    }
     cleanable.clean();
   }
 

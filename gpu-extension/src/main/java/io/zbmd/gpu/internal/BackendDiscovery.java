@@ -47,7 +47,7 @@ public final class BackendDiscovery {
             unavailable(
                 name,
                 0,
-                "no provider on the class path (providers found: " + found.keySet() + ")"));
+                "no provider on the class path (providers found: " + listed(found, order) + ")"));
         continue;
       }
       int rank = rank(provider);
@@ -78,7 +78,7 @@ public final class BackendDiscovery {
       statuses.add(new BackendStatus(name, rank, true, Optional.empty(), devices));
     }
     for (Map.Entry<String, BackendProvider> e : found.entrySet()) {
-      if (!order.contains(e.getKey())) {
+      if (!order.contains(e.getKey()) && !e.getValue().testOnly()) {
         statuses.add(
             unavailable(
                 e.getKey(),
@@ -87,6 +87,17 @@ public final class BackendDiscovery {
       }
     }
     return new Result(List.copyOf(statuses), java.util.Collections.unmodifiableMap(loaded));
+  }
+
+  /** The providers' names, less the test-only ones that {@code order} does not name. */
+  private static List<String> listed(Map<String, BackendProvider> found, List<String> order) {
+    List<String> names = new ArrayList<>();
+    found.forEach((name, p) -> {
+      if (!p.testOnly() || order.contains(name)) {
+        names.add(name);
+      }
+    });
+    return names;
   }
 
   /** Closes a backend, logging instead of throwing. */

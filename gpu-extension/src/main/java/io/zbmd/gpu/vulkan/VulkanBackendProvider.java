@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.BackendProvider;
+import io.zbmd.gpu.internal.OptionalJars;
 import java.util.List;
 import java.util.Optional;
 
@@ -49,6 +50,11 @@ public final class VulkanBackendProvider implements BackendProvider {
 
   @Override
   public Optional<Throwable> unavailabilityCause(Config config) {
+    Optional<Throwable> missing =
+        OptionalJars.missing("vulkan", "org.lwjgl.vulkan.VK10", "org.lwjgl:lwjgl-vulkan");
+    if (missing.isPresent()) {
+      return missing;
+    }
     VulkanSettings settings;
     try {
       settings = VulkanSettings.fromConfig(config);

@@ -16,6 +16,9 @@ final class VulkanBuffer extends DeviceBuffer {
   private final VulkanDevice owner;
   private final VkAllocator.Allocation allocation;
   private final Tracker tracker;
+  // For a slice: the buffer it holds a reference on, and its first element within the VkBuffer.
+  private final VulkanBuffer parent;
+  private final long base;
 
   /** Reaches the allocation of a buffer the garbage collector found unreachable. */
   static final class Tracker extends PhantomReference<VulkanBuffer> {
@@ -39,6 +42,30 @@ final class VulkanBuffer extends DeviceBuffer {
     this.owner = owner;
     this.allocation = allocation;
     this.tracker = new Tracker(this, collected);
+    this.parent = null;
+    this.base = 0;
+  }
+
+  private VulkanBuffer(VulkanBuffer parent, long offset, long count, String ownerName) {
+    super(parent.device(), parent.dtype(), count, ownerName);
+    this.owner = parent.owner;
+    this.allocation = parent.allocation;
+    this.tracker = null;
+    this.parent = parent;
+    this.base = parent.base + offset;
+  }
+
+  @Override
+  protected DeviceBuffer newSlice(long offset, long count, String ownerName) {
+    return new VulkanBuffer(this, offset, count, ownerName);
+  }
+
+  /**
+   * Where element {@code element} of this buffer lies in its {@code VkBuffer}, in bytes (a slice
+   * starts inside its root's; {@link DeviceBuffer#SLICE_ALIGNMENT} keeps that start bindable).
+   */
+  long byteOffset(long element) {
+    return (base + element) * 4;
   }
 
   /** The {@code VkBuffer}, checked live. */
@@ -57,6 +84,10 @@ final class VulkanBuffer extends DeviceBuffer {
 
   @Override
   protected void freeStorage() {
+    if (parent != null) {
+      parent.release();
+      return;
+    }
     owner.free(this);
   }
 }

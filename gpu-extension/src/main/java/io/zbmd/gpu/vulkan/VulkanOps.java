@@ -94,12 +94,17 @@ final class VulkanOps implements Ops {
   /** A buffer as a shader sees it: the bound range, and the element offset within it. */
   private record Window(long buffer, long offset, long range, int first) {}
 
+  private static VulkanBuffer vk(DeviceBuffer b) {
+    return (VulkanBuffer) b;
+  }
+
   private Window window(String op, DeviceBuffer b, long first, long count) {
-    VulkanBuffer vb = (VulkanBuffer) b;
+    VulkanBuffer vb = vk(b);
     long size = vb.byteSize();
     long max = dev.maxStorageBufferRange();
+    long at = vb.byteOffset(0);
     if (size <= max) {
-      return new Window(vb.handle(), 0, size, (int) first);
+      return new Window(vb.handle(), at, size, (int) first);
     }
     long start = first * 4;
     long base = start & -dev.minStorageBufferOffsetAlignment();
@@ -117,7 +122,7 @@ final class VulkanOps implements Ops {
               + " bytes; split the op",
           null);
     }
-    return new Window(vb.handle(), base, range, (int) ((start - base) / 4));
+    return new Window(vb.handle(), at + base, range, (int) ((start - base) / 4));
   }
 
   private void barrier(VkCommandBuffer cb) {
@@ -243,7 +248,8 @@ final class VulkanOps implements Ops {
     }
     Frame.Staging st = frame().staging(count * 4L);
     MemoryUtil.memFloatBuffer(st.address(), count).put(src, srcOffset, count);
-    copyBuffer(st.buffer(), st.offset(), ((VulkanBuffer) dst).handle(), dstOffset * 4, count * 4L);
+    copyBuffer(
+        st.buffer(), st.offset(), vk(dst).handle(), vk(dst).byteOffset(dstOffset), count * 4L);
   }
 
   @Override
@@ -253,7 +259,8 @@ final class VulkanOps implements Ops {
     }
     Frame.Staging st = frame().staging(count * 4L);
     MemoryUtil.memIntBuffer(st.address(), count).put(src, srcOffset, count);
-    copyBuffer(st.buffer(), st.offset(), ((VulkanBuffer) dst).handle(), dstOffset * 4, count * 4L);
+    copyBuffer(
+        st.buffer(), st.offset(), vk(dst).handle(), vk(dst).byteOffset(dstOffset), count * 4L);
   }
 
   @Override
@@ -263,7 +270,8 @@ final class VulkanOps implements Ops {
     }
     Frame f = frame();
     Frame.Staging st = f.staging(count * 4L);
-    copyBuffer(((VulkanBuffer) src).handle(), srcOffset * 4, st.buffer(), st.offset(), count * 4L);
+    copyBuffer(
+        vk(src).handle(), vk(src).byteOffset(srcOffset), st.buffer(), st.offset(), count * 4L);
     f.hostReads = true;
     long address = st.address();
     f.afterCompletion(() -> MemoryUtil.memFloatBuffer(address, count).get(dst, dstOffset, count));
@@ -276,7 +284,8 @@ final class VulkanOps implements Ops {
     }
     Frame f = frame();
     Frame.Staging st = f.staging(count * 4L);
-    copyBuffer(((VulkanBuffer) src).handle(), srcOffset * 4, st.buffer(), st.offset(), count * 4L);
+    copyBuffer(
+        vk(src).handle(), vk(src).byteOffset(srcOffset), st.buffer(), st.offset(), count * 4L);
     f.hostReads = true;
     long address = st.address();
     f.afterCompletion(() -> MemoryUtil.memIntBuffer(address, count).get(dst, dstOffset, count));
@@ -288,10 +297,10 @@ final class VulkanOps implements Ops {
       return;
     }
     copyBuffer(
-        ((VulkanBuffer) src).handle(),
-        srcOffset * 4,
-        ((VulkanBuffer) dst).handle(),
-        dstOffset * 4,
+        vk(src).handle(),
+        vk(src).byteOffset(srcOffset),
+        vk(dst).handle(),
+        vk(dst).byteOffset(dstOffset),
         count * 4);
   }
 
@@ -302,7 +311,8 @@ final class VulkanOps implements Ops {
     }
     Frame f = frame();
     barrier(f.commands);
-    vkCmdFillBuffer(f.commands, ((VulkanBuffer) dst).handle(), offset * 4, count * 4, bits(value));
+    vkCmdFillBuffer(
+        f.commands, vk(dst).handle(), vk(dst).byteOffset(offset), count * 4, bits(value));
     f.recorded++;
   }
 

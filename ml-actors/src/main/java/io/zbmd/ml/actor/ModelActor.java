@@ -1,28 +1,22 @@
 package io.zbmd.ml.actor;
 
 import io.zbmd.gpu.DeviceId;
-import io.zbmd.gpu.DeviceStream;
 import io.zbmd.gpu.GpuExtension;
 import io.zbmd.gpu.Ops;
 import io.zbmd.gpu.OwnedBuffers;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.nn.Loss;
-import io.zbmd.ml.nn.Module;
-import io.zbmd.ml.nn.Parameter;
 import io.zbmd.ml.optim.Optimizer;
 import io.zbmd.ml.optim.OptimizerState;
 import io.zbmd.ml.tensor.Allocator;
-import io.zbmd.ml.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
-import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -31,19 +25,20 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A model on one device, as an actor: it owns the network, its loss and its optimizer (built from
- * a {@link ModelSpec} with memory accounted to the actor), trains on {@link Batch}es, evaluates,
- * and moves weights and optimizer state in and out by PyTorch parameter name. Every operation is
- * one work submitted to the device's stream and piped back to the actor, so the device's pinned
- * dispatcher thread never waits on the device; commands that arrive while a work is in flight are
- * stashed and run in order afterwards, so no two works ever touch the model at once. Failures of a
- * work (a {@link io.zbmd.gpu.DeviceOutOfMemoryException} above all) come back as replies and the
- * actor keeps working: a supervisor may halve the micro-batch and retry the step. Everything the
- * actor allocated is freed when it stops.
+ * A model on one device, as an actor: it owns the network and, for a model that trains, its loss,
+ * optimizer and gradient buckets (built from a {@link ModelSpec} with memory accounted to the
+ * actor). It predicts ({@link Predict}), computes and applies gradients ({@link ComputeGradients},
+ * {@link ApplyGradients}, with {@link ExportGradients}/{@link ImportGradients} in between for a
+ * data-parallel exchange), trains ({@link TrainStep}: both in one work), evaluates, and moves its
+ * whole state in and out in one call each ({@link ExportState}, {@link ImportState}). Every
+ * operation is one work submitted to the device's stream and piped back to the actor, so the
+ * device's pinned dispatcher thread never waits on the device; commands that arrive while a work
+ * is in flight are stashed and run in order afterwards, so no two works ever touch the model at
+ * once. Failures of a work (a {@link io.zbmd.gpu.DeviceOutOfMemoryException} above all) come back
+ * as replies and the actor keeps working: a supervisor may halve the micro-batch and retry the
+ * step. Everything the actor allocated is freed when it stops.
  *
  * <pre>{@code
  * GpuExtension gpu = GpuExtension.get(ctx.getSystem());
@@ -52,23 +47,45 @@ import org.slf4j.LoggerFactory;
  * model.tell(new ModelActor.TrainStep(batch, 1, stepReplies));
  * // StepCompleted(step, loss, samples) or StepFailed(step, cause); on an out-of-memory failure:
  * model.tell(new ModelActor.TrainStep(batch, 2, stepReplies)); // same effective batch, half the memory
+ * model.tell(new ModelActor.Predict(HostTensor.ofFloats(new int[] {1, 784}, pixels), answers));
  * }</pre>
  */
 public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
-  private static final Logger log = LoggerFactory.getLogger(ModelActor.class);
-
   /** Commands waiting while a work is in flight, at most. */
   public static final int STASH_CAPACITY = 1000;
 
   /** What a model actor understands. */
   public interface Command {}
 
+  // ---- inference ----
+
+  /**
+   * The model's output for {@code input} (any batch size; FLOAT32 or another numeric dtype,
+   * converted), in inference mode: no labels, no loss, no gradients. One device work.
+   */
+  public record Predict(HostTensor input, ActorRef<PredictResult> replyTo) implements Command {
+    public Predict {
+      Objects.requireNonNull(input, "input");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The answer to a {@link Predict}. */
+  public sealed interface PredictResult permits Predicted, PredictFailed {}
+
+  /** The model's output, FLOAT32, its first dimension the input's batch. */
+  public record Predicted(HostTensor output) implements PredictResult {}
+
+  /** No output; {@code cause} says why (a shape the model does not take, a device failure). */
+  public record PredictFailed(Throwable cause) implements PredictResult {}
+
   // ---- training ----
 
   /**
    * One optimizer step over {@code batch}, split into {@code microBatches} consecutive parts whose
    * losses are weighed by their share of the batch, so that the gradients (and the update) are
-   * those of the whole batch while only one part's activations are held at a time.
+   * those of the whole batch while only one part's activations are held at a time. The same as
+   * {@link ComputeGradients} then {@link ApplyGradients} with scale 1, in one work.
    */
   public record TrainStep(Batch batch, int microBatches, ActorRef<StepResult> replyTo)
       implements Command {
@@ -78,14 +95,15 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     }
   }
 
-  /** The answer to a {@link TrainStep}. */
-  public interface StepResult {}
+  /** The answer to a {@link TrainStep} or an {@link ApplyGradients}. */
+  public sealed interface StepResult permits StepCompleted, StepFailed {}
 
   /**
    * A step was taken.
    *
    * @param step the number of steps taken so far, this one included
-   * @param loss the mean loss over the batch, before the update
+   * @param loss the mean loss over the batch, before the update (NaN when the gradients were
+   *     imported rather than computed here)
    * @param samples the batch size
    */
   public record StepCompleted(long step, float loss, int samples) implements StepResult {}
@@ -97,9 +115,73 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
    */
   public record StepFailed(long step, Throwable cause) implements StepResult {}
 
+  /**
+   * zero-grad, forward, loss and backward over {@code batch} (in {@code microBatches} parts, as
+   * {@link TrainStep}), leaving the gradients in the model's buckets for an exchange; the weights
+   * do not change until {@link ApplyGradients}.
+   */
+  public record ComputeGradients(Batch batch, int microBatches, ActorRef<GradientsResult> replyTo)
+      implements Command {
+    public ComputeGradients {
+      Objects.requireNonNull(batch, "batch");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The answer to a {@link ComputeGradients} or an {@link ExportGradients}. */
+  public sealed interface GradientsResult
+      permits GradientsComputed, GradientsExported, GradientsFailed {}
+
+  /** The gradients of the batch's mean loss {@code loss} over {@code samples} samples are ready. */
+  public record GradientsComputed(float loss, int samples) implements GradientsResult {}
+
+  /**
+   * Host copies of the gradient buckets: flat FLOAT32 vectors in reverse parameter order (see
+   * {@link io.zbmd.ml.nn.GradientBuckets}), one copy per bucket.
+   */
+  public record GradientsExported(List<HostTensor> buckets) implements GradientsResult {
+    public GradientsExported {
+      buckets = List.copyOf(buckets);
+    }
+  }
+
+  public record GradientsFailed(Throwable cause) implements GradientsResult {}
+
+  /** Host copies of the gradient buckets, as they stand (after {@link ComputeGradients}). */
+  public record ExportGradients(ActorRef<GradientsResult> replyTo) implements Command {}
+
+  /**
+   * Overwrites the gradient buckets (e.g. with the average over replicas), of the sizes {@link
+   * ExportGradients} gives; an {@link ApplyGradients} may follow.
+   */
+  public record ImportGradients(List<HostTensor> buckets, ActorRef<ImportResult> replyTo)
+      implements Command {
+    public ImportGradients {
+      buckets = List.copyOf(buckets);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * One optimizer step from the gradients in the buckets, first multiplied by {@code scale} (1
+   * for as they are; {@code 1 / replicas} turns a summed all-reduce into a mean). Refused unless
+   * gradients were computed or imported since the last step.
+   */
+  public record ApplyGradients(float scale, ActorRef<StepResult> replyTo) implements Command {
+    public ApplyGradients {
+      Objects.requireNonNull(replyTo, "replyTo");
+      if (!Float.isFinite(scale)) {
+        throw new IllegalArgumentException("gradient scale must be finite, got " + scale);
+      }
+    }
+  }
+
   // ---- evaluation ----
 
-  /** The mean loss and the accuracy (argmax of the output) over {@code data}, without training. */
+  /**
+   * The mean loss and the accuracy (argmax of the output) over {@code data}, without training; the
+   * loss is NaN for an inference-only model.
+   */
   public record Evaluate(Dataset data, int batchSize, ActorRef<EvaluationResult> replyTo)
       implements Command {
     public Evaluate {
@@ -112,12 +194,32 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   }
 
   /** The answer to an {@link Evaluate}. */
-  public interface EvaluationResult {}
+  public sealed interface EvaluationResult permits Evaluated, EvaluationFailed {}
 
   /** Mean loss and accuracy (0..1) over {@code samples} samples. */
   public record Evaluated(double loss, double accuracy, int samples) implements EvaluationResult {}
 
   public record EvaluationFailed(Throwable cause) implements EvaluationResult {}
+
+  // ---- whole state ----
+
+  /** The whole state (weights, optimizer state, generators, steps) in one work. */
+  public record ExportState(ActorRef<StateResult> replyTo) implements Command {}
+
+  public sealed interface StateResult permits StateExported, ExportFailed {}
+
+  public record StateExported(ModelState state) implements StateResult {}
+
+  /**
+   * Restores a whole state in one work, after checking all of it (weights by name and shape; an
+   * optimizer state of the model's optimizer): nothing is written when a check fails.
+   */
+  public record ImportState(ModelState state, ActorRef<ImportResult> replyTo) implements Command {
+    public ImportState {
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
 
   // ---- weights and optimizer state ----
 
@@ -127,7 +229,7 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
    */
   public record ExportWeights(ActorRef<WeightsResult> replyTo) implements Command {}
 
-  public interface WeightsResult {}
+  public sealed interface WeightsResult permits WeightsExported, ExportFailed {}
 
   /**
    * @param weights every parameter by PyTorch name
@@ -136,8 +238,8 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   public record WeightsExported(Map<String, HostTensor> weights, Map<String, Long> rngState)
       implements WeightsResult {
     public WeightsExported {
-      weights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(weights));
-      rngState = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
+      weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
+      rngState = Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
     }
 
     public WeightsExported(Map<String, HostTensor> weights) {
@@ -154,8 +256,8 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
       Map<String, HostTensor> weights, Map<String, Long> rngState, ActorRef<ImportResult> replyTo)
       implements Command {
     public ImportWeights {
-      weights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(weights));
-      rngState = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
+      weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
+      rngState = Collections.unmodifiableMap(new LinkedHashMap<>(rngState));
       Objects.requireNonNull(replyTo, "replyTo");
     }
 
@@ -168,7 +270,7 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   /** A host copy of the optimizer's state (see {@link Optimizer#state}). */
   public record ExportOptimizerState(ActorRef<OptimizerStateResult> replyTo) implements Command {}
 
-  public interface OptimizerStateResult {}
+  public sealed interface OptimizerStateResult permits OptimizerStateExported, ExportFailed {}
 
   public record OptimizerStateExported(OptimizerState state) implements OptimizerStateResult {}
 
@@ -181,10 +283,10 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     }
   }
 
-  /** The answer to an import of weights or optimizer state. */
-  public interface ImportResult {}
+  /** The answer to an import of weights, optimizer state, gradients or a whole state. */
+  public sealed interface ImportResult permits Imported, ImportFailed {}
 
-  /** {@code count} tensors of {@code what} ("weights", "optimizer state") were loaded. */
+  /** {@code count} tensors of {@code what} ("weights", "optimizer state", "state") were loaded. */
   public record Imported(String what, int count) implements ImportResult {}
 
   /** Nothing was loaded; {@code cause} names the offending parameter or buffer. */
@@ -192,7 +294,7 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   /** An export of {@code what} failed. */
   public record ExportFailed(String what, Throwable cause)
-      implements WeightsResult, OptimizerStateResult {}
+      implements WeightsResult, OptimizerStateResult, StateResult {}
 
   // ---- status ----
 
@@ -210,19 +312,20 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   // ---- internal ----
 
-  private record Parts(Module model, Loss loss, Optimizer optimizer) {}
-
   /** A work finished; {@code deliver} replies and updates state, on the actor's thread. */
   private record WorkFinished(Runnable deliver) implements Command {}
+
+  /** Gradients in the buckets, waiting for an {@link ApplyGradients}: their loss and batch. */
+  private record PendingGradients(float loss, int samples) {}
 
   private final StashBuffer<Command> stash;
   private final SerialDeviceWork<Command> work;
   private final DeviceId device;
-  private final DeviceStream stream;
   private final OwnedBuffers owned;
   private final Allocator alloc;
-  private Parts parts;
+  private ModelParts parts;
   private long steps;
+  private PendingGradients pending;
 
   private ModelActor(
       ActorContext<Command> ctx, StashBuffer<Command> stash, ModelSpec spec, DeviceId device) {
@@ -230,13 +333,13 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     this.stash = stash;
     this.device = device;
     GpuExtension gpu = GpuExtension.get(ctx.getSystem());
-    this.stream = gpu.stream(device);
     this.owned = OwnedBuffers.create(gpu, ctx);
     // Through OwnedBuffers, so that whatever a layer still holds when we stop goes with close().
     this.alloc = Allocator.of(owned, device);
-    this.work = new SerialDeviceWork<>(ctx, stash, stream, WorkFinished::new);
+    this.work = new SerialDeviceWork<>(ctx, stash, gpu.stream(device), WorkFinished::new);
+    long bucketCap = ModelSettings.from(ctx.getSystem().settings().config()).gradientBucketCapBytes();
     work.run(
-        ops -> build(ops, spec),
+        ops -> ModelParts.build(ops, spec, alloc, bucketCap),
         (built, err) ->
             () -> {
               if (err != null) {
@@ -262,29 +365,18 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     return GpuExtension.get(ctx.getSystem()).spawn(ctx, create(spec, device), name, device);
   }
 
-  private Parts build(Ops ops, ModelSpec spec) {
-    Module model = spec.model().build(ops, alloc);
-    Loss loss = spec.loss().build(alloc);
-    Optimizer optimizer = spec.optimizer().build(alloc, model.parameters());
-    return new Parts(model, loss, optimizer);
-  }
-
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(WorkFinished.class, this::onWorkFinished)
+        .onMessage(WorkFinished.class, m -> work.finished(this, m.deliver()))
         .onMessage(GetStatus.class, this::onStatus)
         .onMessage(Command.class, this::onCommand)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
 
-  private Behavior<Command> onWorkFinished(WorkFinished m) {
-    return work.finished(this, m.deliver());
-  }
-
   private Behavior<Command> onStatus(GetStatus m) {
-    long n = parts == null ? 0 : parts.model().parameterCount();
+    long n = parts == null ? 0 : parts.model.parameterCount();
     m.replyTo().tell(new Status(device, steps, n, work.busy(), Thread.currentThread().getName()));
     return this;
   }
@@ -292,50 +384,85 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
   private Behavior<Command> onCommand(Command c) {
     if (work.busy()) {
       if (stash.isFull()) {
-        reject(
-            c,
-            new IllegalStateException(
-                getContext().getSelf().path()
-                    + " is busy and already holds "
-                    + STASH_CAPACITY
-                    + " waiting commands"));
+        reject(c, new IllegalStateException(
+            path() + " is busy and already holds " + STASH_CAPACITY + " waiting commands"));
       } else {
         work.deferIfBusy(c);
       }
       return this;
     }
-    if (c instanceof TrainStep m) {
+    if (!parts.trains() && needsTraining(c)) {
+      reject(c, new IllegalStateException(path()
+          + " was built for inference only (ModelSpec.inference): it has no loss or optimizer"));
+      return this;
+    }
+    if (c instanceof Predict m) {
+      onPredict(m);
+    } else if (c instanceof TrainStep m) {
       onTrainStep(m);
+    } else if (c instanceof ComputeGradients m) {
+      onComputeGradients(m);
+    } else if (c instanceof ExportGradients m) {
+      onExportGradients(m);
+    } else if (c instanceof ImportGradients m) {
+      onImportGradients(m);
+    } else if (c instanceof ApplyGradients m) {
+      onApplyGradients(m);
     } else if (c instanceof Evaluate m) {
       onEvaluate(m);
+    } else if (c instanceof ExportState m) {
+      onExportState(m);
+    } else if (c instanceof ImportState m) {
+      onImportState(m);
     } else if (c instanceof ExportWeights m) {
       onExportWeights(m);
     } else if (c instanceof ImportWeights m) {
       onImportWeights(m);
     } else if (c instanceof ExportOptimizerState m) {
-      run(ops -> parts.optimizer().state(ops), (state, err) -> () ->
-          m.replyTo().tell(err == null
-              ? new OptimizerStateExported(state)
-              : new ExportFailed("optimizer state", err)));
+      work.run(parts::optimizerState, (state, err) -> () -> m.replyTo().tell(err == null
+          ? new OptimizerStateExported(state)
+          : new ExportFailed("optimizer state", err)));
     } else if (c instanceof ImportOptimizerState m) {
-      run(ops -> {
-            parts.optimizer().loadState(ops, m.state());
+      work.run(ops -> {
+            parts.loadOptimizerState(ops, m.state());
             return m.state().buffers().size();
           },
-          (n, err) -> () -> m.replyTo().tell(err == null
-              ? new Imported("optimizer state", n)
-              : new ImportFailed("optimizer state", err)));
+          (n, err) -> () -> m.replyTo().tell(imported("optimizer state", n, err)));
     } else {
-      getContext().getLog().warn("{}: unknown command {}", getContext().getSelf().path(), c);
+      getContext().getLog().warn("{}: unknown command {}", path(), c);
     }
     return this;
   }
 
+  private static boolean needsTraining(Command c) {
+    return c instanceof TrainStep
+        || c instanceof ComputeGradients
+        || c instanceof ExportGradients
+        || c instanceof ImportGradients
+        || c instanceof ApplyGradients
+        || c instanceof ExportOptimizerState
+        || c instanceof ImportOptimizerState;
+  }
+
   private void reject(Command c, Throwable why) {
-    if (c instanceof TrainStep m) {
+    if (c instanceof Predict m) {
+      m.replyTo().tell(new PredictFailed(why));
+    } else if (c instanceof TrainStep m) {
       m.replyTo().tell(new StepFailed(steps + 1, why));
+    } else if (c instanceof ApplyGradients m) {
+      m.replyTo().tell(new StepFailed(steps + 1, why));
+    } else if (c instanceof ComputeGradients m) {
+      m.replyTo().tell(new GradientsFailed(why));
+    } else if (c instanceof ExportGradients m) {
+      m.replyTo().tell(new GradientsFailed(why));
+    } else if (c instanceof ImportGradients m) {
+      m.replyTo().tell(new ImportFailed("gradients", why));
     } else if (c instanceof Evaluate m) {
       m.replyTo().tell(new EvaluationFailed(why));
+    } else if (c instanceof ExportState m) {
+      m.replyTo().tell(new ExportFailed("state", why));
+    } else if (c instanceof ImportState m) {
+      m.replyTo().tell(new ImportFailed("state", why));
     } else if (c instanceof ExportWeights m) {
       m.replyTo().tell(new ExportFailed("weights", why));
     } else if (c instanceof ImportWeights m) {
@@ -347,212 +474,281 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
     }
   }
 
+  // ---- inference ----
+
+  private void onPredict(Predict m) {
+    HostTensor in = m.input();
+    float[] values;
+    try {
+      if (in.rank() < 1 || in.numel() == 0) {
+        throw new IllegalArgumentException(
+            "predict: input of shape " + Arrays.toString(in.shape()) + " has no samples");
+      }
+      values = in.toFloats();
+    } catch (RuntimeException e) {
+      m.replyTo().tell(new PredictFailed(e));
+      return;
+    }
+    work.run(ops -> parts.predict(ops, in.shape(), values), (out, err) -> () ->
+        m.replyTo().tell(err == null ? new Predicted(out.toHost()) : new PredictFailed(err)));
+  }
+
   // ---- training ----
+
+  /** The micro-batches of a step: {@code parts} consecutive pieces of {@code batch}. */
+  private static List<Batch> split(Batch batch, int parts) {
+    return parts == 1 ? List.of(batch) : batch.split(parts);
+  }
+
+  private static float meanLoss(float[][] losses, List<Batch> micro, int total) {
+    double loss = 0;
+    for (int i = 0; i < micro.size(); i++) {
+      loss += (double) losses[i][0] * micro.get(i).size() / total;
+    }
+    return (float) loss;
+  }
 
   private void onTrainStep(TrainStep m) {
     long step = steps + 1;
     Batch batch = m.batch();
     List<Batch> micro;
     try {
-      micro = m.microBatches() == 1 ? List.of(batch) : batch.split(m.microBatches());
+      micro = split(batch, m.microBatches());
     } catch (IllegalArgumentException e) {
       m.replyTo().tell(new StepFailed(step, e));
       return;
     }
-    run(
-        ops -> trainStep(ops, micro, batch.size()),
+    pending = null;
+    work.run(
+        ops -> {
+          float[][] losses = parts.computeGradients(ops, micro, batch.size());
+          parts.applyGradients(ops, 1f);
+          return losses;
+        },
         (losses, err) ->
             () -> {
               if (err != null) {
                 m.replyTo().tell(new StepFailed(step, err));
                 return;
               }
-              double loss = 0;
-              for (int i = 0; i < micro.size(); i++) {
-                loss += (double) losses[i][0] * micro.get(i).size() / batch.size();
-              }
               steps = step;
-              m.replyTo().tell(new StepCompleted(step, (float) loss, batch.size()));
+              m.replyTo().tell(
+                  new StepCompleted(step, meanLoss(losses, micro, batch.size()), batch.size()));
             });
   }
 
-  /** zeroGrad, forward + loss + backward per micro-batch, one update: a single work. */
-  private float[][] trainStep(Ops ops, List<Batch> micro, int total) {
-    Module model = parts.model();
-    Loss loss = parts.loss();
-    parts.optimizer().zeroGrad(ops);
-    float[][] losses = new float[micro.size()][];
-    for (int i = 0; i < micro.size(); i++) {
-      Batch b = micro.get(i);
-      Tensor x = null;
-      Tensor y = null;
-      try {
-        x = Tensor.of(ops, alloc, "batch.images", b.images(), b.size(), b.features());
-        y = Tensor.of(ops, alloc, "batch.labels", b.labels(), b.size());
-        Tensor value = loss.forward(ops, model.forward(ops, x, true), y);
-        // A part's share of the batch, so that the accumulated gradients are the batch mean's.
-        model.backward(ops, loss.backward(ops, (float) b.size() / total), false);
-        losses[i] = value.toHost(ops);
-      } finally {
-        // The model and the loss retain their inputs until their next pass.
-        release(x);
-        release(y);
-      }
+  private void onComputeGradients(ComputeGradients m) {
+    Batch batch = m.batch();
+    List<Batch> micro;
+    try {
+      micro = split(batch, m.microBatches());
+    } catch (IllegalArgumentException e) {
+      m.replyTo().tell(new GradientsFailed(e));
+      return;
     }
-    parts.optimizer().step(ops);
-    return losses;
+    pending = null;
+    work.run(
+        ops -> parts.computeGradients(ops, micro, batch.size()),
+        (losses, err) ->
+            () -> {
+              if (err != null) {
+                m.replyTo().tell(new GradientsFailed(err));
+                return;
+              }
+              float loss = meanLoss(losses, micro, batch.size());
+              pending = new PendingGradients(loss, batch.size());
+              m.replyTo().tell(new GradientsComputed(loss, batch.size()));
+            });
+  }
+
+  private void onExportGradients(ExportGradients m) {
+    work.run(ops -> parts.buckets.toHost(ops), (values, err) -> () -> {
+      if (err != null) {
+        m.replyTo().tell(new GradientsFailed(err));
+        return;
+      }
+      List<HostTensor> out = new ArrayList<>(values.size());
+      for (float[] v : values) {
+        out.add(HostTensor.ofFloats(new int[] {v.length}, v));
+      }
+      m.replyTo().tell(new GradientsExported(out));
+    });
+  }
+
+  private void onImportGradients(ImportGradients m) {
+    List<float[]> values = new ArrayList<>();
+    try {
+      long[] sizes = parts.buckets.sizes();
+      if (m.buckets().size() != sizes.length) {
+        throw new IllegalArgumentException(
+            "expected " + sizes.length + " gradient buckets, got " + m.buckets().size());
+      }
+      for (int i = 0; i < sizes.length; i++) {
+        HostTensor b = m.buckets().get(i);
+        if (b.numel() != sizes[i]) {
+          throw new IllegalArgumentException("gradient bucket " + i + " holds " + sizes[i]
+              + " values, got " + Arrays.toString(b.shape()));
+        }
+        values.add(b.toFloats());
+      }
+    } catch (RuntimeException e) {
+      m.replyTo().tell(new ImportFailed("gradients", e));
+      return;
+    }
+    PendingGradients before = pending;
+    work.run(ops -> {
+          parts.buckets.fromHost(ops, values);
+          return values.size();
+        },
+        (n, err) -> () -> {
+          if (err == null) {
+            pending = before != null ? before : new PendingGradients(Float.NaN, 0);
+          }
+          m.replyTo().tell(imported("gradients", n, err));
+        });
+  }
+
+  private void onApplyGradients(ApplyGradients m) {
+    long step = steps + 1;
+    PendingGradients p = pending;
+    if (p == null) {
+      m.replyTo().tell(new StepFailed(step, new IllegalStateException(path()
+          + ": no gradients to apply; send ComputeGradients (or ImportGradients) first")));
+      return;
+    }
+    pending = null;
+    work.run(ops -> {
+          parts.applyGradients(ops, m.scale());
+          return step;
+        },
+        (s, err) -> () -> {
+          if (err != null) {
+            m.replyTo().tell(new StepFailed(step, err));
+            return;
+          }
+          steps = step;
+          m.replyTo().tell(new StepCompleted(step, p.loss(), p.samples()));
+        });
   }
 
   // ---- evaluation ----
 
-  private record EvalOutput(List<float[]> logits, List<float[]> losses) {}
-
   private void onEvaluate(Evaluate m) {
     Dataset data = m.data();
-    run(
-        ops -> evaluate(ops, data, m.batchSize()),
+    work.run(
+        ops -> parts.evaluate(ops, data, m.batchSize()),
         (out, err) ->
             () -> {
               if (err != null) {
                 m.replyTo().tell(new EvaluationFailed(err));
                 return;
               }
-              double lossSum = 0;
-              int correct = 0;
-              int start = 0;
-              for (int k = 0; k < out.logits().size(); k++) {
-                float[] logits = out.logits().get(k);
-                int size = Math.min(m.batchSize(), data.size() - start);
-                int classes = logits.length / size;
-                for (int i = 0; i < size; i++) {
-                  int best = 0;
-                  for (int c = 1; c < classes; c++) {
-                    if (logits[i * classes + c] > logits[i * classes + best]) {
-                      best = c;
-                    }
-                  }
-                  correct += best == data.label(start + i) ? 1 : 0;
-                }
-                lossSum += (double) out.losses().get(k)[0] * size;
-                start += size;
-              }
-              int n = data.size();
-              m.replyTo().tell(new Evaluated(lossSum / n, (double) correct / n, n));
+              m.replyTo().tell(score(out, data, m.batchSize()));
             });
   }
 
-  private EvalOutput evaluate(Ops ops, Dataset data, int batchSize) {
-    int f = data.features();
-    List<float[]> logits = new ArrayList<>();
-    List<float[]> losses = new ArrayList<>();
-    for (int start = 0; start < data.size(); start += batchSize) {
+  private static Evaluated score(ModelParts.EvalOutput out, Dataset data, int batchSize) {
+    double lossSum = 0;
+    int correct = 0;
+    int start = 0;
+    for (int k = 0; k < out.logits().size(); k++) {
+      float[] logits = out.logits().get(k);
       int size = Math.min(batchSize, data.size() - start);
-      float[] xs = new float[size * f];
-      int[] ys = new int[size];
+      int classes = logits.length / size;
       for (int i = 0; i < size; i++) {
-        data.copyImage(start + i, xs, i * f);
-        ys[i] = data.label(start + i);
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+          if (logits[i * classes + c] > logits[i * classes + best]) {
+            best = c;
+          }
+        }
+        correct += best == data.label(start + i) ? 1 : 0;
       }
-      Tensor x = null;
-      Tensor y = null;
-      try {
-        x = Tensor.of(ops, alloc, "eval.images", xs, size, f);
-        y = Tensor.of(ops, alloc, "eval.labels", ys, size);
-        Tensor out = parts.model().forward(ops, x, false);
-        Tensor value = parts.loss().forward(ops, out, y);
-        logits.add(out.toHost(ops));
-        losses.add(value.toHost(ops));
-      } finally {
-        release(x);
-        release(y);
-      }
+      lossSum += out.losses().isEmpty() ? Double.NaN : (double) out.losses().get(k)[0] * size;
+      start += size;
     }
-    return new EvalOutput(logits, losses);
+    int n = data.size();
+    return new Evaluated(lossSum / n, (double) correct / n, n);
   }
 
-  // ---- weights ----
+  // ---- state and weights ----
+
+  private record Exported(
+      Map<String, float[]> weights, OptimizerState optimizer, Map<String, Long> rng) {}
+
+  private Exported export(Ops ops, boolean withOptimizer) {
+    Map<String, float[]> weights = parts.exportWeights(ops);
+    OptimizerState opt = withOptimizer && parts.trains() ? parts.optimizerState(ops) : null;
+    // Read on the device's thread, where training passes move the generators.
+    return new Exported(weights, opt, parts.model.rngState());
+  }
+
+  private void onExportState(ExportState m) {
+    long at = steps;
+    work.run(ops -> export(ops, true), (e, err) -> () -> m.replyTo().tell(err == null
+        ? new StateExported(new ModelState(parts.hostWeights(e.weights()), e.optimizer(), e.rng(), at))
+        : new ExportFailed("state", err)));
+  }
+
+  private void onImportState(ImportState m) {
+    ModelState state = m.state();
+    Map<String, float[]> values;
+    try {
+      values = parts.checkWeights(state.weights());
+      if (parts.trains() && state.optimizer() == null) {
+        throw new IllegalArgumentException(
+            "the state has no optimizer state, and " + path() + " trains");
+      }
+    } catch (RuntimeException e) {
+      m.replyTo().tell(new ImportFailed("state", e));
+      return;
+    }
+    work.run(ops -> {
+          // The optimizer first: it checks its buffers before writing, so a mismatch leaves all.
+          int n = values.size();
+          if (parts.trains()) {
+            parts.loadOptimizerState(ops, state.optimizer());
+            n += state.optimizer().buffers().size();
+          }
+          parts.importWeights(ops, values, state.rngState());
+          return n;
+        },
+        (n, err) -> () -> {
+          if (err == null) {
+            steps = state.steps();
+            pending = null;
+          }
+          m.replyTo().tell(imported("state", n, err));
+        });
+  }
 
   private void onExportWeights(ExportWeights m) {
-    Map<String, Parameter> params = parts.model().parameters();
-    java.util.concurrent.atomic.AtomicReference<Map<String, Long>> rng =
-        new java.util.concurrent.atomic.AtomicReference<>(Map.of());
-    run(
-        ops -> {
-          Map<String, float[]> values = new LinkedHashMap<>();
-          params.forEach((name, p) -> values.put(name, p.value().toHost(ops)));
-          // Read on the device's thread, where training passes move the generators.
-          rng.set(parts.model().rngState());
-          return values;
-        },
-        (values, err) ->
-            () -> {
-              if (err != null) {
-                m.replyTo().tell(new ExportFailed("weights", err));
-                return;
-              }
-              Map<String, HostTensor> out = new LinkedHashMap<>();
-              values.forEach(
-                  (name, v) -> out.put(name, HostTensor.ofFloats(params.get(name).shape(), v)));
-              m.replyTo().tell(new WeightsExported(out, rng.get()));
-            });
+    work.run(ops -> export(ops, false), (e, err) -> () -> m.replyTo().tell(err == null
+        ? new WeightsExported(parts.hostWeights(e.weights()), e.rng())
+        : new ExportFailed("weights", err)));
   }
 
   private void onImportWeights(ImportWeights m) {
-    Map<String, Parameter> params = parts.model().parameters();
-    Map<String, float[]> values = new LinkedHashMap<>();
+    Map<String, float[]> values;
     try {
-      TreeSet<String> missing = new TreeSet<>(params.keySet());
-      missing.removeAll(m.weights().keySet());
-      TreeSet<String> unexpected = new TreeSet<>(m.weights().keySet());
-      unexpected.removeAll(params.keySet());
-      if (!missing.isEmpty() || !unexpected.isEmpty()) {
-        throw new IllegalArgumentException(
-            "weights do not fit the model: missing " + missing + ", unexpected " + unexpected);
-      }
-      for (Map.Entry<String, Parameter> e : params.entrySet()) {
-        HostTensor w = m.weights().get(e.getKey());
-        int[] shape = e.getValue().shape();
-        if (!w.hasShape(shape)) {
-          throw new IllegalArgumentException(
-              "parameter "
-                  + e.getKey()
-                  + ": expected shape "
-                  + Arrays.toString(shape)
-                  + ", got "
-                  + Arrays.toString(w.shape()));
-        }
-        values.put(e.getKey(), w.toFloats());
-      }
+      values = parts.checkWeights(m.weights());
     } catch (RuntimeException e) {
       m.replyTo().tell(new ImportFailed("weights", e));
       return;
     }
-    run(
-        ops -> {
-          values.forEach((name, v) -> params.get(name).value().fromHost(ops, v));
-          if (!m.rngState().isEmpty()) {
-            parts.model().restoreRngState(m.rngState());
-          }
+    work.run(ops -> {
+          parts.importWeights(ops, values, m.rngState());
           return values.size();
         },
-        (n, err) ->
-            () ->
-                m.replyTo().tell(err == null
-                    ? new Imported("weights", n)
-                    : new ImportFailed("weights", err)));
+        (n, err) -> () -> m.replyTo().tell(imported("weights", n, err)));
   }
 
-  // ---- running works ----
-
-  /** See {@link SerialDeviceWork#run}. */
-  private <T> void run(DeviceStream.Work<T> w, BiFunction<T, Throwable, Runnable> onDone) {
-    work.run(w, onDone);
+  private static ImportResult imported(String what, Integer n, Throwable err) {
+    return err == null ? new Imported(what, n) : new ImportFailed(what, err);
   }
 
-  private static void release(Tensor t) {
-    if (t != null && !t.isReleased()) {
-      t.release();
-    }
+  private String path() {
+    return getContext().getSelf().path().toString();
   }
 
   // ---- stopping ----
@@ -565,19 +761,8 @@ public final class ModelActor extends AbstractBehavior<ModelActor.Command> {
 
   private void freeAll() {
     if (parts != null) {
-      closeQuietly(parts.optimizer());
-      closeQuietly(parts.loss());
-      closeQuietly(parts.model());
+      parts.close();
     }
     owned.close();
-  }
-
-  private void closeQuietly(AutoCloseable c) {
-    try {
-      c.close();
-    } catch (Exception e) {
-      // A static logger: this may run on the device's thread after the actor has stopped.
-      log.warn("{}: closing {} failed", getContext().getSelf().path(), c, e);
-    }
   }
 }

@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How a {@link ModelActor} builds what it owns: the network, its loss and its optimizer, each from
+ * How a {@link ModelActor} builds what it owns: the network and, for a model that trains, its loss
+ * and its optimizer, each from
  * the actor's {@link Allocator} (so their memory is the actor's, accounted to it and freed when it
  * stops). The factories run inside a work on the actor's device, because layers initialise their
  * parameters there.
@@ -26,19 +27,40 @@ import java.util.Objects;
  *     (alloc, params) -> new Adam(alloc, params, Adam.Options.defaults()));
  * }</pre>
  *
+ * <p>A model that only predicts needs neither: {@code ModelSpec.inference(factory)}; such an actor
+ * answers {@code Predict}, weights and state, and refuses training with a message saying why.
+ *
  * @param model builds the network
- * @param loss builds the training criterion
- * @param optimizer builds the optimizer over the network's parameters
+ * @param loss builds the training criterion; null for an inference-only model
+ * @param optimizer builds the optimizer over the network's parameters; null for an inference-only
+ *     model
  */
 public record ModelSpec(ModelFactory model, LossFactory loss, OptimizerFactory optimizer) {
   public ModelSpec {
     Objects.requireNonNull(model, "model");
-    Objects.requireNonNull(loss, "loss");
-    Objects.requireNonNull(optimizer, "optimizer");
+    if ((loss == null) != (optimizer == null)) {
+      throw new IllegalArgumentException(
+          "a model that trains needs both a loss and an optimizer (ModelSpec.of), one that only"
+              + " predicts neither (ModelSpec.inference)");
+    }
   }
 
+  /** A model that trains: network, loss and optimizer. */
   public static ModelSpec of(ModelFactory model, LossFactory loss, OptimizerFactory optimizer) {
-    return new ModelSpec(model, loss, optimizer);
+    return new ModelSpec(
+        model,
+        Objects.requireNonNull(loss, "loss"),
+        Objects.requireNonNull(optimizer, "optimizer"));
+  }
+
+  /** A model that only predicts (and evaluates, with accuracy only): no loss, no optimizer. */
+  public static ModelSpec inference(ModelFactory model) {
+    return new ModelSpec(model, null, null);
+  }
+
+  /** Whether the model has a loss and an optimizer. */
+  public boolean trains() {
+    return loss != null;
   }
 
   /** Builds the network on the device of {@code alloc}. */

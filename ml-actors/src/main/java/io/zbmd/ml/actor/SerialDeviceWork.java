@@ -9,7 +9,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 
 /**
- * One device work at a time for a device actor, which the actors here share: a command that
+ * One device work at a time for a device actor (what {@link ModelActor} is built on, and what an
+ * actor of your own that owns device memory should use): a command that
  * needs the device while a work is in flight waits in the stash; a finished work's outcome comes
  * back as the actor's own message and is delivered on its thread, then stashed commands replay
  * until one starts the next work; on stop, what the actor owns is freed once no work uses it.
@@ -23,9 +24,12 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  * // on PostStop:        work.afterStop(this::freeAll);
  * }</pre>
  *
+ * <p>A complete actor built on it is in this module's tests ({@code ScaleActorExampleTest}): it
+ * owns one device buffer, scales it by message and frees it when it stops.
+ *
  * @param <C> the actor's command type
  */
-final class SerialDeviceWork<C> {
+public final class SerialDeviceWork<C> {
   private final ActorContext<C> ctx;
   private final StashBuffer<C> stash;
   private final DeviceStream stream;
@@ -36,7 +40,7 @@ final class SerialDeviceWork<C> {
   /**
    * @param finished wraps a finished work's delivery in the actor's message for it
    */
-  SerialDeviceWork(
+  public SerialDeviceWork(
       ActorContext<C> ctx, StashBuffer<C> stash, DeviceStream stream, Function<Runnable, C> finished) {
     this.ctx = ctx;
     this.stash = stash;
@@ -45,12 +49,12 @@ final class SerialDeviceWork<C> {
   }
 
   /** Whether a work is in flight (or the actor is otherwise busy, see {@link #hold}). */
-  boolean busy() {
+  public boolean busy() {
     return busy;
   }
 
   /** Stashes {@code command} while busy: true when it did, and the caller is done with it. */
-  boolean deferIfBusy(C command) {
+  public boolean deferIfBusy(C command) {
     if (busy) {
       stash.stash(command);
       return true;
@@ -59,7 +63,7 @@ final class SerialDeviceWork<C> {
   }
 
   /** Busy without a device work (e.g. waiting for another actor's reply). */
-  void hold() {
+  public void hold() {
     busy = true;
   }
 
@@ -67,7 +71,7 @@ final class SerialDeviceWork<C> {
    * Submits {@code work}, marks the actor busy, and pipes the outcome back. {@code onDone} runs on
    * the completing thread and must only build the closure; the closure runs on the actor's thread.
    */
-  <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
+  public <T> void run(DeviceStream.Work<T> work, BiFunction<T, Throwable, Runnable> onDone) {
     busy = true;
     CompletionStage<T> stage = DeviceWork.submit(stream, work);
     inFlight = stage;
@@ -79,19 +83,19 @@ final class SerialDeviceWork<C> {
    * Delivers a finished work's outcome, then replays stashed commands into {@code actor} until
    * one starts a work. A delivery that throws fails the actor (as a failed build should).
    */
-  Behavior<C> finished(Behavior<C> actor, Runnable deliver) {
+  public Behavior<C> finished(Behavior<C> actor, Runnable deliver) {
     delivered(deliver);
     return release(actor);
   }
 
   /** Delivers a finished work's outcome, still busy: {@link #release} follows. */
-  void delivered(Runnable deliver) {
+  public void delivered(Runnable deliver) {
     inFlight = null;
     deliver.run();
   }
 
   /** Not busy any more: replays stashed commands into {@code actor} until one makes it busy. */
-  Behavior<C> release(Behavior<C> actor) {
+  public Behavior<C> release(Behavior<C> actor) {
     busy = false;
     while (!busy && !stash.isEmpty()) {
       stash.unstash(actor, 1, Function.identity());
@@ -100,7 +104,7 @@ final class SerialDeviceWork<C> {
   }
 
   /** Runs {@code free} now, or once the work in flight is done with the actor's buffers. */
-  void afterStop(Runnable free) {
+  public void afterStop(Runnable free) {
     CompletionStage<?> pending = inFlight;
     if (pending == null || pending.toCompletableFuture().isDone()) {
       free.run();

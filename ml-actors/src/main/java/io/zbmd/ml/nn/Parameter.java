@@ -10,15 +10,26 @@ import java.util.Objects;
 /**
  * A learnable tensor and its gradient, of the same shape. The module that made it owns both;
  * optimizers update {@link #value()} from {@link #grad()}; loading weights writes {@code value()}.
+ * The gradient's storage may be moved into a shared bucket ({@link #useGradient}, what {@link
+ * GradientBuckets} does), so read {@code grad()} when you use it rather than keeping it.
  *
  * <pre>{@code
  * Parameter w = linear.parameters().get("weight");
  * w.value().fromHost(ops, pretrained);   // [out, in], row-major
  * }</pre>
  */
-public record Parameter(Tensor value, Tensor grad) {
-  public Parameter {
+public final class Parameter {
+  private final Tensor value;
+  private Tensor grad;
+
+  public Parameter(Tensor value, Tensor grad) {
     Objects.requireNonNull(value, "value");
+    check(value, grad);
+    this.value = value;
+    this.grad = grad;
+  }
+
+  private static void check(Tensor value, Tensor grad) {
     Objects.requireNonNull(grad, "grad");
     if (value.dtype() != DType.FLOAT32
         || grad.dtype() != DType.FLOAT32
@@ -43,6 +54,15 @@ public record Parameter(Tensor value, Tensor grad) {
     }
   }
 
+  public Tensor value() {
+    return value;
+  }
+
+  /** The gradient; its storage may be a slice of a bucket (see {@link #useGradient}). */
+  public Tensor grad() {
+    return grad;
+  }
+
   public int[] shape() {
     return value.shape();
   }
@@ -56,9 +76,26 @@ public record Parameter(Tensor value, Tensor grad) {
     grad.fill(ops, 0f);
   }
 
+  /**
+   * Keeps the gradient in {@code storage} from now on (taking over the caller's reference), with
+   * the current gradient's values copied there first; the old gradient is released.
+   */
+  public void useGradient(Ops ops, Tensor storage) {
+    check(value, storage);
+    ops.copy(grad.buffer(), 0, storage.buffer(), 0, grad.numel());
+    Tensor old = grad;
+    grad = storage;
+    old.release();
+  }
+
   /** Releases value and gradient. */
   public void release() {
     value.release();
     grad.release();
+  }
+
+  @Override
+  public String toString() {
+    return "Parameter" + Arrays.toString(shape());
   }
 }

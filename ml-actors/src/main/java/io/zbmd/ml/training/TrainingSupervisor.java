@@ -7,6 +7,7 @@ import io.zbmd.gpu.GpuExtension;
 import io.zbmd.gpu.KernelException;
 import io.zbmd.ml.actor.DataLoaderActor;
 import io.zbmd.ml.actor.ModelActor;
+import io.zbmd.ml.actor.ModelState;
 import io.zbmd.ml.actor.ModelSpec;
 import io.zbmd.ml.data.Batch;
 import io.zbmd.ml.data.DataLoader;
@@ -193,9 +194,8 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
 
   private record EvaluationReplied(ModelActor.EvaluationResult result) implements Command {}
 
-  private record WeightsReplied(ModelActor.WeightsResult result) implements Command {}
+  private record StateReplied(ModelActor.StateResult result) implements Command {}
 
-  private record OptimizerStateReplied(ModelActor.OptimizerStateResult result) implements Command {}
 
   private record PositionReplied(LoaderPosition position) implements Command {}
 
@@ -221,8 +221,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private final ActorRef<DataLoaderActor.NextBatch> batchAdapter;
   private final ActorRef<ModelActor.StepResult> stepAdapter;
   private final ActorRef<ModelActor.EvaluationResult> evalAdapter;
-  private final ActorRef<ModelActor.WeightsResult> weightsAdapter;
-  private final ActorRef<ModelActor.OptimizerStateResult> optimizerAdapter;
+  private final ActorRef<ModelActor.StateResult> stateAdapter;
   private final ActorRef<LoaderPosition> positionAdapter;
   private final ActorRef<ModelActor.ImportResult> importAdapter;
   private final ActorRef<DataLoaderActor.SeekResult> seekAdapter;
@@ -252,13 +251,18 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
   private long stepSentAt;
   private final long startedAt = System.nanoTime();
 
-  private Map<String, HostTensor> pendingWeights;
-  private Map<String, Long> pendingRng;
-  private OptimizerState pendingOptimizer;
+  private ModelState pendingState;
   private Checkpoint restoring;
   private boolean checkpointEndsEpoch;
   private int pendingSaves;
   private boolean checkpointWaiting;
+  // Steps of the saves being written, in the order they were taken, and those done out of turn.
+  private final java.util.ArrayDeque<Long> savesInOrder = new java.util.ArrayDeque<>();
+  private final java.util.Map<Long, SaveCompleted> savesDone = new java.util.HashMap<>();
+  // A device loss that waits for the saves being written before choosing where to resume.
+  private LostDevice lostWhileSaving;
+
+  private record LostDevice(DeviceId device, DeviceLostException cause) {}
   private boolean completing;
 
   private TrainingSupervisor(
@@ -282,9 +286,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     batchAdapter = ctx.messageAdapter(DataLoaderActor.NextBatch.class, BatchReceived::new);
     stepAdapter = ctx.messageAdapter(ModelActor.StepResult.class, StepReplied::new);
     evalAdapter = ctx.messageAdapter(ModelActor.EvaluationResult.class, EvaluationReplied::new);
-    weightsAdapter = ctx.messageAdapter(ModelActor.WeightsResult.class, WeightsReplied::new);
-    optimizerAdapter =
-        ctx.messageAdapter(ModelActor.OptimizerStateResult.class, OptimizerStateReplied::new);
+    stateAdapter = ctx.messageAdapter(ModelActor.StateResult.class, StateReplied::new);
     positionAdapter = ctx.messageAdapter(LoaderPosition.class, PositionReplied::new);
     importAdapter = ctx.messageAdapter(ModelActor.ImportResult.class, ImportReplied::new);
     seekAdapter = ctx.messageAdapter(DataLoaderActor.SeekResult.class, SeekReplied::new);
@@ -309,7 +311,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
           new ResumedFromCheckpoint(restoring.step(), restoring.epoch(), restoring.position());
       ctx.getLog().info("{}", event);
       emit(event);
-      model.tell(new ModelActor.ImportWeights(restoring.weights(), restoring.rngState(), importAdapter));
+      restore(restoring);
     } else {
       requestBatch();
     }
@@ -363,8 +365,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         .onMessage(BatchReceived.class, this::onBatch)
         .onMessage(StepReplied.class, this::onStep)
         .onMessage(EvaluationReplied.class, this::onEvaluation)
-        .onMessage(WeightsReplied.class, this::onWeights)
-        .onMessage(OptimizerStateReplied.class, this::onOptimizerState)
+        .onMessage(StateReplied.class, this::onState)
         .onMessage(PositionReplied.class, this::onPosition)
         .onMessage(ImportReplied.class, this::onImport)
         .onMessage(SeekReplied.class, this::onSeek)
@@ -556,29 +557,16 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       checkpointWaiting = true;
       return;
     }
-    model.tell(new ModelActor.ExportWeights(weightsAdapter));
+    model.tell(new ModelActor.ExportState(stateAdapter));
   }
 
-  private Behavior<Command> onWeights(WeightsReplied m) {
+  /** The model's whole state came in one reply; the loader's position follows. */
+  private Behavior<Command> onState(StateReplied m) {
     if (state != State.RUNNING) {
       return this;
     }
-    if (m.result() instanceof ModelActor.WeightsExported w) {
-      pendingWeights = w.weights();
-      pendingRng = w.rngState();
-      model.tell(new ModelActor.ExportOptimizerState(optimizerAdapter));
-    } else if (m.result() instanceof ModelActor.ExportFailed f) {
-      onFailure(f.cause());
-    }
-    return this;
-  }
-
-  private Behavior<Command> onOptimizerState(OptimizerStateReplied m) {
-    if (state != State.RUNNING) {
-      return this;
-    }
-    if (m.result() instanceof ModelActor.OptimizerStateExported o) {
-      pendingOptimizer = o.state();
+    if (m.result() instanceof ModelActor.StateExported e) {
+      pendingState = e.state();
       loader.tell(new DataLoaderActor.Position(positionAdapter));
     } else if (m.result() instanceof ModelActor.ExportFailed f) {
       onFailure(f.cause());
@@ -597,16 +585,20 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
       saved =
           sink.save(
               new Checkpoint(
-                  step, epochsDone, pendingWeights, pendingOptimizer, m.position(), pendingRng),
+                  step,
+                  epochsDone,
+                  pendingState.weights(),
+                  pendingState.optimizer(),
+                  m.position(),
+                  pendingState.rngState()),
               metrics());
     } catch (RuntimeException e) {
       fail(e);
       return this;
     }
-    pendingWeights = null;
-    pendingRng = null;
-    pendingOptimizer = null;
+    pendingState = null;
     pendingSaves++;
+    savesInOrder.addLast(savedStep);
     // Training goes on while the sink writes; the outcome comes back as a message.
     getContext()
         .pipeToSelf(saved, (ok, failure) -> new SaveCompleted(savedStep, savedEpoch, failure));
@@ -648,9 +640,22 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
           new IllegalStateException(
               "the checkpoint of step " + m.step() + " could not be saved: " + m.failure(),
               m.failure()));
+      return this;
     }
-    emit(new CheckpointRecorded(m.step(), m.epoch()));
-    if (checkpointWaiting) {
+    // Saves may finish in any order; their events come out in the order they were taken.
+    savesDone.put(m.step(), m);
+    while (!savesInOrder.isEmpty() && savesDone.containsKey(savesInOrder.peekFirst())) {
+      SaveCompleted done = savesDone.remove(savesInOrder.pollFirst());
+      emit(new CheckpointRecorded(done.step(), done.epoch()));
+    }
+    if (pendingSaves == 0 && lostWhileSaving != null) {
+      // A device was lost while saves were being written: resume from the newest of them.
+      LostDevice lost = lostWhileSaving;
+      lostWhileSaving = null;
+      resumeFromLatest(lost.device(), lost.cause());
+      return this;
+    }
+    if (checkpointWaiting && lostWhileSaving == null) {
       checkpointWaiting = false;
       checkpoint(checkpointEndsEpoch);
     }
@@ -726,11 +731,24 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     } catch (IllegalStateException none) {
       none.addSuppressed(cause);
       fail(none);
+      return;
     }
     recoveries++;
     consecutiveFailures = 0;
     spawnModel();
     resetEpoch();
+    checkpointWaiting = false;
+    if (pendingSaves > 0) {
+      // A save being written may become the newest checkpoint: resuming from an older one now
+      // would retrain steps the journal already holds a later checkpoint of.
+      lostWhileSaving = new LostDevice(from, cause);
+      return;
+    }
+    resumeFromLatest(from, cause);
+  }
+
+  /** Restores the newest checkpoint into the (new) model, or starts over without one. */
+  private void resumeFromLatest(DeviceId from, DeviceLostException cause) {
     Optional<Checkpoint> last = sink.latest();
     restoring = last.orElse(null);
     long resumeAt = restoring == null ? 0 : restoring.step();
@@ -738,7 +756,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     getContext().getLog().warn("{}", event);
     emit(event);
     if (restoring != null) {
-      model.tell(new ModelActor.ImportWeights(restoring.weights(), restoring.rngState(), importAdapter));
+      restore(restoring);
     } else {
       // No checkpoint yet: the new model starts from the spec's initial weights, at the start.
       loader.tell(
@@ -747,16 +765,18 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
   }
 
+  /** The checkpoint's whole model state in one message; the loader's seek follows. */
+  private void restore(Checkpoint c) {
+    model.tell(new ModelActor.ImportState(
+        new ModelState(c.weights(), c.optimizer(), c.rngState(), c.step()), importAdapter));
+  }
+
   private Behavior<Command> onImport(ImportReplied m) {
     if (state != State.RUNNING) {
       return this;
     }
-    if (m.result() instanceof ModelActor.Imported i) {
-      if ("weights".equals(i.what())) {
-        model.tell(new ModelActor.ImportOptimizerState(restoring.optimizer(), importAdapter));
-      } else {
-        loader.tell(new DataLoaderActor.Seek(restoring.position(), seekAdapter));
-      }
+    if (m.result() instanceof ModelActor.Imported) {
+      loader.tell(new DataLoaderActor.Seek(restoring.position(), seekAdapter));
     } else if (m.result() instanceof ModelActor.ImportFailed f) {
       onFailure(f.cause());
     }

@@ -9,9 +9,6 @@ import io.zbmd.ml.actor.ModelSpec;
 import io.zbmd.ml.data.Dataset;
 import io.zbmd.ml.data.MnistDataset;
 import io.zbmd.ml.io.HostTensor;
-import io.zbmd.ml.io.PtReader;
-import io.zbmd.checkpoint.FileCheckpointStore;
-import io.zbmd.ml.io.SafeTensors;
 import io.zbmd.ml.nn.CrossEntropyLoss;
 import io.zbmd.ml.optim.SGD;
 import io.zbmd.runtime.Zbmd;
@@ -63,19 +60,9 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, HostTensor> state =
-        weights.getFileName().toString().endsWith(".safetensors")
-            // A zbmd checkpoint file too: its weights, not its optimizer state.
-            ? FileCheckpointStore.weightsOf(SafeTensors.readFile(weights))
-            : PtReader.read(weights);
-    int hidden = 0;
-    if (model.equals("mlp")) {
-      HostTensor fc1 = state.get("fc1.weight");
-      if (fc1 == null || fc1.shape().length != 2) {
-        throw new IllegalArgumentException(weights + ": no 2-d fc1.weight for the mlp model");
-      }
-      hidden = fc1.shape()[0];
-    }
+    EvalOptionsCheck.check(this);
+    Map<String, HostTensor> state = EvalOptionsCheck.weights(weights);
+    int hidden = model.equals("mlp") ? EvalOptionsCheck.mlpHidden(weights, state) : 0;
     ModelSpec spec =
         ModelSpec.of(
             TrainCommand.network(model, hidden, 0),

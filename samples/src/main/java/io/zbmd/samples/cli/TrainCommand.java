@@ -145,6 +145,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    TrainOptionsCheck.check(this);
     PrintStream out = System.out;
     MnistDataset mnist = data == null ? BundledMnist.load() : MnistDataset.read(data);
     Dataset train = limit(mnist.train());

@@ -22,7 +22,7 @@ public final class ZbmdCli implements Runnable {
 
   /** The command tree, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
-    return new CommandLine(new ZbmdCli());
+    return CliErrors.install(new CommandLine(new ZbmdCli()));
   }
 
   @Override

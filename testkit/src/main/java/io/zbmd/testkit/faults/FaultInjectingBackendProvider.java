@@ -39,6 +39,12 @@ public final class FaultInjectingBackendProvider implements BackendProvider {
     return -1000;
   }
 
+  /** Listed by {@code GpuExtension.backends()} only where config names it. */
+  @Override
+  public boolean testOnly() {
+    return true;
+  }
+
   @Override
   public Optional<Throwable> unavailabilityCause() {
     return delegateUnavailability(DEFAULT_DELEGATE);

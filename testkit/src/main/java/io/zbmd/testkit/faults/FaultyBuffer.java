@@ -8,7 +8,7 @@ import io.zbmd.gpu.DeviceId;
  * device the user allocated on ({@code faulty:0}, not {@code cpu:0}). It holds the delegate
  * buffer's one reference and releases it when its own count reaches zero.
  */
-final class FaultyBuffer extends DeviceBuffer {
+class FaultyBuffer extends DeviceBuffer {
   private final DeviceBuffer inner;
 
   FaultyBuffer(DeviceId device, DeviceBuffer inner) {
@@ -20,6 +20,19 @@ final class FaultyBuffer extends DeviceBuffer {
   DeviceBuffer inner() {
     checkLive();
     return inner;
+  }
+
+  @Override
+  protected DeviceBuffer newSlice(long offset, long count, String owner) {
+    // Ours holds the reference slice() took; the delegate's slice holds one on the delegate's.
+    DeviceBuffer innerSlice = inner.slice(offset, count, owner);
+    return new FaultyBuffer(device(), innerSlice) {
+      @Override
+      protected void freeStorage() {
+        super.freeStorage();
+        FaultyBuffer.this.release();
+      }
+    };
   }
 
   @Override

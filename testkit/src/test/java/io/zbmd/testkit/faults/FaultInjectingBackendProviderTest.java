@@ -12,10 +12,12 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.zbmd.gpu.Backend;
 import io.zbmd.gpu.BackendProvider;
+import io.zbmd.gpu.BackendStatus;
 import io.zbmd.gpu.DType;
 import io.zbmd.gpu.DeviceBuffer;
 import io.zbmd.gpu.DeviceOutOfMemoryException;
 import io.zbmd.gpu.KernelException;
+import io.zbmd.gpu.internal.BackendDiscovery;
 import io.zbmd.runtime.Zbmd;
 import io.zbmd.testkit.Requirements;
 import java.util.List;
@@ -38,6 +40,25 @@ class FaultInjectingBackendProviderTest {
     assertInstanceOf(FaultInjectingBackendProvider.class, p);
     assertTrue(p.isAvailable(), () -> "unavailable: " + p.unavailabilityCause());
     assertTrue(p.rank() < 0, "never preferred by rank");
+  }
+
+  @Test
+  void itIsListedOnlyWhereConfigNamesIt() {
+    assertTrue(faultyProvider().testOnly());
+    List<String> unnamed = discovered(List.of("cpu", "rocm"));
+    assertEquals(List.of("cpu", "rocm"), unnamed.subList(0, 2));
+    // The real providers not named (cuda, vulkan) are still listed as "not listed".
+    assertTrue(unnamed.contains("vulkan") && !unnamed.contains("faulty"), unnamed::toString);
+    assertEquals(List.of("faulty"), discovered(List.of("faulty")).subList(0, 1));
+  }
+
+  /** The names GpuExtension.backends() would list with zbmd.gpu.backends = order. */
+  private static List<String> discovered(List<String> order) {
+    BackendDiscovery.Result r =
+        BackendDiscovery.discover(
+            order, ConfigFactory.load(), FaultInjectingBackendProviderTest.class.getClassLoader());
+    r.loaded().values().forEach(BackendDiscovery::closeQuietly);
+    return r.statuses().stream().map(BackendStatus::name).toList();
   }
 
   @Test
