@@ -11,6 +11,8 @@ mnist = sys.argv[1]
 out = os.path.dirname(os.path.abspath(__file__))
 torch.manual_seed(7)
 
+with gzip.open(os.path.join(mnist, "t10k-labels-idx1-ubyte.gz")) as f:
+    labels = np.frombuffer(f.read(), np.uint8, offset=8)[:8].tolist()
 with gzip.open(os.path.join(mnist, "t10k-images-idx3-ubyte.gz")) as f:
     images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
 x = torch.tensor(images[:8], dtype=torch.float32) / 255.0
@@ -50,6 +52,23 @@ class ResCnn(nn.Module):
         return self.fc(h)
 
 
+class OpsNet(nn.Module):
+    """MatMul, Sub, Div, Softmax, LogSoftmax, Concat, Transpose, Flatten and Dropout."""
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(784, 32) * 0.05)
+        self.c = nn.Parameter(torch.randn(32) * 0.1)
+        self.d = nn.Parameter(torch.rand(32) + 0.5)
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h = (x @ self.w - self.c) / self.d
+        h = torch.cat([torch.softmax(h, -1), torch.log_softmax(h, -1)], 1)
+        h = torch.flatten(h.reshape(-1, 8, 8).transpose(1, 2), 1)
+        return self.fc(self.drop(h))
+
+
 def export(model, name, opset, external=False):
     path = os.path.join(out, name + ".onnx")
     torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
@@ -62,6 +81,7 @@ def export(model, name, opset, external=False):
 
 
 mlp = MlpTanh().eval()
+opsnet = OpsNet().eval()
 cnn = ResCnn()
 cnn.train()
 with torch.no_grad():  # running statistics that are not the initial 0/1
@@ -70,6 +90,7 @@ with torch.no_grad():  # running statistics that are not the initial 0/1
 cnn.eval()
 
 export(mlp, "mlp-tanh", 11)
+export(opsnet, "ops", 13)
 export(cnn, "rescnn", 13)
 export(cnn, "rescnn-opset17-external", 17, external=True)
 torch.save(mlp.state_dict(), os.path.join(out, "mlp-tanh.pt"))
@@ -78,7 +99,8 @@ seq.load_state_dict({k: v for k, v in zip(seq.state_dict().keys(), mlp.state_dic
 torch.save(seq.state_dict(), os.path.join(out, "mlp-tanh-sequential.pt"))
 
 with torch.no_grad():
-    io = {"inputs": x.tolist(), "mlp-tanh": mlp(x).tolist(), "rescnn": cnn(x).tolist(),
+    io = {"inputs": x.tolist(), "labels": labels, "ops": opsnet(x).tolist(),
+          "rescnn_state_dict": {k: list(v.shape) for k, v in cnn.state_dict().items()}, "mlp-tanh": mlp(x).tolist(), "rescnn": cnn(x).tolist(),
           "mlp-tanh-sequential": seq(x).tolist(), "torch": torch.__version__, "onnx": onnx.__version__}
 with open(os.path.join(out, "io.json"), "w") as f:
     json.dump(io, f)

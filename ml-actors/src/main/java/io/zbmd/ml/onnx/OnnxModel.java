@@ -132,7 +132,15 @@ public final class OnnxModel {
     List<NodeProto> nodes = new ArrayList<>();
     Set<String> constants = new HashSet<>();
     for (NodeProto n : g.getNodeList()) {
-      if (n.getOpType().equals("Constant")) {
+      if (n.getOpType().equals("Identity") && n.getInputCount() == 1 && n.getOutputCount() == 1
+          && inits.containsKey(n.getInput(0)) && !inits.containsKey(n.getOutput(0))) {
+        // torch.onnx.export stores equal initializers once (bn2.weight = Identity(bn1.weight));
+        // a copy under the output's name keeps PyTorch's names and parameters untied.
+        inits.put(n.getOutput(0), inits.get(n.getInput(0)));
+        if (constants.contains(n.getInput(0))) {
+          constants.add(n.getOutput(0));
+        }
+      } else if (n.getOpType().equals("Constant")) {
         if (n.getOutputCount() != 1) {
           throw new MalformedModelFileException(file, "Constant " + n.getName() + " needs one output");
         }

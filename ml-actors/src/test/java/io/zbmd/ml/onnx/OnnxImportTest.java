@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * MLP, a 784-300-100-10 MLP with Tanh, a CNN with batch norm, a residual add, average, max and
  * global average pooling, a grouped strided conv and a dynamic-batch reshape through
  * Shape/Gather/Unsqueeze/Concat, at opset 13 and at opset 17 with external data) give the logits
- * PyTorch recorded, within 1e-4, on the CPU backend and on Vulkan (lavapipe here).
+ * PyTorch recorded (and a net of MatMul, Sub, Div, Softmax, LogSoftmax, Concat, Transpose, Flatten),
+ * within 1e-4, on the CPU backend and on Vulkan (lavapipe here).
  */
 class OnnxImportTest {
   @ParameterizedTest(name = "{0} on {1}")
@@ -30,6 +31,8 @@ class OnnxImportTest {
     "fixtures/pytorch/mlp/mlp.onnx, cpu, mlp",
     "onnx/mlp-tanh.onnx, cpu, mlp-tanh",
     "onnx/rescnn.onnx, cpu, rescnn",
+    "onnx/ops.onnx, cpu, ops",
+    "onnx/ops.onnx, vulkan, ops",
     "onnx/rescnn-opset17-external.onnx, cpu, rescnn",
     "fixtures/pytorch/mlp/mlp.onnx, vulkan, mlp",
     "onnx/mlp-tanh.onnx, vulkan, mlp-tanh",
